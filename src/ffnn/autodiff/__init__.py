@@ -1,0 +1,24 @@
+"""The reverse-mode automatic differentiation engine (imports NumPy and scipy.special)."""
+
+from . import functions
+from .functional import grad, jacobian, value_and_grad
+from .functions import *  # noqa: F403 - the primitives as functions, listed in functions.__all__
+from .gradcheck import check_grads
+from .ops import PRIMITIVES, Primitive
+from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, tensor, zero_grad
+
+__all__ = [
+    "PRIMITIVES",
+    "Primitive",
+    "Tensor",
+    "check_grads",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "jacobian",
+    "no_grad",
+    "tensor",
+    "value_and_grad",
+    "zero_grad",
+    *functions.__all__,
+]

@@ -1,0 +1,468 @@
+"""Primitives: each operation's forward and vector-Jacobian product side by side.
+
+A primitive is ``Primitive(name, forward, vjp)``:
+
+* ``forward(*inputs, **params) -> ndarray`` computes the value from NumPy arrays (or
+  Python scalars for constant operands);
+* ``vjp(g, out, *inputs, needs, **params) -> tuple`` returns one entry per input, the
+  gradient of the loss with respect to that input given ``g`` = ∂L/∂out, or ``None``
+  where ``needs[i]`` is false (the rule may skip that work). Gradients may keep the
+  broadcast shape: the engine sums them back to each input's shape.
+
+Everything else in ffnn (activations, losses, layers) is composed from these. An
+operation is a primitive only for numerical stability or speed; the reason is given
+beside each such block. This module imports NumPy and ``scipy.special`` only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+__all__ = ["PRIMITIVES", "Primitive"]
+
+Array = np.ndarray
+Needs = tuple[bool, ...]
+
+
+class Primitive:
+    """A differentiable operation: its name, forward function and VJP rule."""
+
+    __slots__ = ("forward", "name", "vjp")
+
+    def __init__(self, name: str, forward: Callable[..., Any], vjp: Callable[..., Any]):
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name!r})"
+
+
+PRIMITIVES: dict[str, Primitive] = {}
+
+
+def _define(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -> Primitive:
+    if name in PRIMITIVES:  # pragma: no cover - a programming error in this module
+        raise RuntimeError(f"primitive {name!r} defined twice")
+    prim = Primitive(name, forward, vjp)
+    PRIMITIVES[name] = prim
+    return prim
+
+
+def _binary_forward(ufunc: Callable[..., Array], name: str) -> Callable[..., Array]:
+    def forward(a: Any, b: Any) -> Array:
+        try:
+            return ufunc(a, b)  # type: ignore[no-any-return]
+        except ValueError:
+            raise ValueError(
+                f"{name}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast "
+                "together (NumPy broadcasting rules)"
+            ) from None
+
+    return forward
+
+
+# --------------------------------------------------------------------- arithmetic
+_define(
+    "add",
+    _binary_forward(np.add, "add"),
+    lambda g, out, a, b, *, needs: (g, g),
+)
+_define(
+    "subtract",
+    _binary_forward(np.subtract, "subtract"),
+    lambda g, out, a, b, *, needs: (g, -g if needs[1] else None),
+)
+_define(
+    "multiply",
+    _binary_forward(np.multiply, "multiply"),
+    lambda g, out, a, b, *, needs: (g * b if needs[0] else None, g * a if needs[1] else None),
+)
+
+
+def _divide_vjp(g: Array, out: Array, a: Any, b: Any, *, needs: Needs) -> tuple[Any, ...]:
+    ga = g / b if needs[0] else None
+    gb = -g * out / b if needs[1] else None
+    return ga, gb
+
+
+_define("divide", _binary_forward(np.true_divide, "divide"), _divide_vjp)
+_define("negative", np.negative, lambda g, out, x, *, needs: (-g,))
+
+
+def _power_forward(x: Any, y: Any) -> Array:
+    if type(y) in (int, float) and y == 2:
+        return np.square(x)  # type: ignore[no-any-return]
+    return _binary_forward(np.power, "power")(x, y)
+
+
+def _power_vjp(g: Array, out: Array, x: Any, y: Any, *, needs: Needs) -> tuple[Any, ...]:
+    gx = gy = None
+    if needs[0]:
+        gx = g * (2 * x if type(y) in (int, float) and y == 2 else y * np.power(x, y - 1))
+    if needs[1]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logx = np.where(x > 0, np.log(np.where(x > 0, x, 1)), 0)
+        gy = g * out * logx
+    return gx, gy
+
+
+_define("power", _power_forward, _power_vjp)
+
+# ------------------------------------------------------------------- elementwise
+_define("exp", np.exp, lambda g, out, x, *, needs: (g * out,))
+_define("log", np.log, lambda g, out, x, *, needs: (g / x,))
+_define("sqrt", np.sqrt, lambda g, out, x, *, needs: (g / (2 * out),))
+_define("abs", np.abs, lambda g, out, x, *, needs: (g * np.sign(x),))
+# sign: piecewise constant, so its gradient is zero everywhere (the perceptron's step).
+_define("sign", np.sign, lambda g, out, x, *, needs: (np.zeros_like(g),))
+# tanh: a primitive so that the VJP reuses the output: 1 - tanh².
+_define("tanh", np.tanh, lambda g, out, x, *, needs: (g * (1 - out * out),))
+# sigmoid: stable for any |x| (scipy's expit never overflows); VJP reuses σ(1 − σ).
+_define("sigmoid", special.expit, lambda g, out, x, *, needs: (g * out * (1 - out),))
+# softplus = log(1 + eˣ): stable through logaddexp; its derivative is σ(x).
+_define(
+    "softplus",
+    lambda x: np.logaddexp(0, x),
+    lambda g, out, x, *, needs: (g * special.expit(x),),
+)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+# erf has no composite in NumPy; scipy's is exact to the last bit and keeps float32.
+_define("erf", special.erf, lambda g, out, x, *, needs: (g * _TWO_OVER_SQRT_PI * np.exp(-x * x),))
+# relu: for speed (one mask from the output instead of maximum's tie-splitting rule).
+_define(
+    "relu",
+    lambda x: np.maximum(x, 0),
+    lambda g, out, x, *, needs: (g * (out > 0),),
+)
+
+
+def _minmax_vjp(pick: Callable[..., Array]) -> Callable[..., tuple[Any, ...]]:
+    """Gradient of maximum/minimum: to the chosen operand, split evenly on ties."""
+
+    def vjp(g: Array, out: Array, a: Any, b: Any, *, needs: Needs) -> tuple[Any, ...]:
+        wins = pick(a, b).astype(out.dtype)
+        ties = np.equal(a, b).astype(out.dtype) * 0.5
+        share = wins + ties
+        ga = g * share if needs[0] else None
+        gb = g * (1 - share) if needs[1] else None
+        return ga, gb
+
+    return vjp
+
+
+_define("maximum", _binary_forward(np.maximum, "maximum"), _minmax_vjp(np.greater))
+_define("minimum", _binary_forward(np.minimum, "minimum"), _minmax_vjp(np.less))
+
+
+def _where_forward(x: Any, y: Any, *, condition: Array) -> Array:
+    try:
+        return np.where(condition, x, y)
+    except ValueError:
+        raise ValueError(
+            f"where: condition {np.shape(condition)}, x {np.shape(x)} and y {np.shape(y)} "
+            "cannot be broadcast together"
+        ) from None
+
+
+def _where_vjp(g: Array, out: Array, x: Any, y: Any, *, needs: Needs, condition: Array) -> Any:
+    zero = np.zeros((), dtype=g.dtype)
+    gx = np.where(condition, g, zero) if needs[0] else None
+    gy = np.where(condition, zero, g) if needs[1] else None
+    return gx, gy
+
+
+_define("where", _where_forward, _where_vjp)
+
+
+def _clip_vjp(g: Array, out: Array, x: Array, *, needs: Needs, a_min: Any, a_max: Any) -> Any:
+    inside = np.ones(x.shape, dtype=bool)
+    if a_min is not None:
+        inside &= x >= a_min
+    if a_max is not None:
+        inside &= x <= a_max
+    return (g * inside,)
+
+
+_define("clip", lambda x, *, a_min, a_max: np.clip(x, a_min, a_max), _clip_vjp)
+
+
+def _astype_forward(x: Array, *, dtype: Any) -> Array:
+    return x.astype(dtype)
+
+
+_define(
+    "astype",
+    _astype_forward,
+    lambda g, out, x, *, needs, dtype: (g.astype(np.result_type(x)),),
+)
+
+# -------------------------------------------------------------------- reductions
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    return tuple(int(a) % ndim if ndim else 0 for a in axis)
+
+
+def _expand(g: Array, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Array:
+    """Broadcast a reduced gradient back to the input's shape."""
+    if not keepdims and len(shape):
+        g = np.expand_dims(g, _axes(axis, len(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def _count(shape: tuple[int, ...], axis: Any) -> int:
+    return math.prod(shape[a] for a in _axes(axis, len(shape)))
+
+
+_define(
+    "sum",
+    lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    lambda g, out, x, *, needs, axis, keepdims: (_expand(g, x.shape, axis, keepdims),),
+)
+_define(
+    "mean",
+    lambda x, *, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
+    lambda g, out, x, *, needs, axis, keepdims: (
+        _expand(g / _count(x.shape, axis), x.shape, axis, keepdims),
+    ),
+)
+
+
+def _extremum_vjp(g: Array, out: Array, x: Array, *, needs: Needs, axis: Any, keepdims: bool):  # type: ignore[no-untyped-def]
+    """Max/min over axes: the gradient goes to the extreme entries, split on ties."""
+    chosen = x == _expand(out, x.shape, axis, keepdims)
+    count = np.sum(chosen, axis=axis, keepdims=True)
+    gk = g if keepdims or not x.ndim else np.expand_dims(g, _axes(axis, x.ndim))
+    return (chosen * (gk / count),)
+
+
+_define("max", lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), _extremum_vjp)
+_define("min", lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims), _extremum_vjp)
+
+
+def _logsumexp_forward(x: Array, *, axis: Any, keepdims: bool) -> Array:
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    s = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return s if keepdims else np.squeeze(s, axis=_axes(axis, x.ndim))
+
+
+# logsumexp, log_softmax, softmax: primitives for stability (shift by the maximum).
+_define(
+    "logsumexp",
+    _logsumexp_forward,
+    lambda g, out, x, *, needs, axis, keepdims: (
+        _expand(g, x.shape, axis, keepdims) * np.exp(x - _expand(out, x.shape, axis, keepdims)),
+    ),
+)
+
+
+def _log_softmax_forward(x: Array, *, axis: int) -> Array:
+    return x - _logsumexp_forward(x, axis=axis, keepdims=True)
+
+
+_define(
+    "log_softmax",
+    _log_softmax_forward,
+    lambda g, out, x, *, needs, axis: (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),),
+)
+
+
+def _softmax_forward(x: Array, *, axis: int) -> Array:
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+_define(
+    "softmax",
+    _softmax_forward,
+    lambda g, out, x, *, needs, axis: (out * (g - np.sum(g * out, axis=axis, keepdims=True)),),
+)
+
+# ------------------------------------------------------------------ linear algebra
+
+
+def _matmul_forward(a: Array, b: Array) -> Array:
+    try:
+        return np.matmul(a, b)
+    except ValueError:
+        raise ValueError(
+            f"matmul: shapes {np.shape(a)} and {np.shape(b)} are not aligned (the last axis "
+            "of the first operand must equal the second-to-last axis of the second)"
+        ) from None
+
+
+def _swap(x: Array) -> Array:
+    return np.swapaxes(x, -1, -2)
+
+
+def _matmul_vjp(g: Array, out: Array, a: Array, b: Array, *, needs: Needs) -> tuple[Any, ...]:
+    ga = gb = None
+    if a.ndim == 1 and b.ndim == 1:
+        ga = g * b if needs[0] else None
+        gb = g * a if needs[1] else None
+    elif a.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
+        g2 = g[..., None, :]
+        ga = (g2 @ _swap(b))[..., 0, :] if needs[0] else None
+        gb = a[:, None] * g2 if needs[1] else None
+    elif b.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+        g2 = g[..., None]
+        ga = g2 * b if needs[0] else None
+        gb = (_swap(a) @ g2)[..., 0] if needs[1] else None
+    else:
+        ga = g @ _swap(b) if needs[0] else None
+        gb = _swap(a) @ g if needs[1] else None
+    return ga, gb
+
+
+_define("matmul", _matmul_forward, _matmul_vjp)
+
+
+def _linear_forward(x: Array, w: Array, b: Array | None = None) -> Array:
+    if x.shape[-1] != w.shape[-1]:
+        raise ValueError(
+            f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
+            f"matrix of shape {w.shape} expects {w.shape[-1]} (W is (units, inputs))"
+        )
+    out = x @ w.T
+    if b is not None:
+        out += b
+    return out
+
+
+def _linear_vjp(g: Array, out: Array, x: Array, w: Array, b: Any = None, *, needs: Needs) -> Any:
+    gx = g @ w if needs[0] else None
+    gw = gb = None
+    if needs[1] or (b is not None and needs[2]):
+        g2 = g.reshape(-1, g.shape[-1])
+        if needs[1]:
+            gw = g2.T @ x.reshape(-1, x.shape[-1])
+        if b is not None and needs[2]:
+            gb = g2.sum(axis=0)
+    return gx, gw, gb
+
+
+# linear(x, W, b) = x Wᵀ + b: fused for speed (one node per dense layer; skips ∂x when
+# the input needs no gradient).
+_define("linear", _linear_forward, _linear_vjp)
+
+# ---------------------------------------------------------------------- structure
+_define(
+    "reshape",
+    lambda x, *, shape: np.reshape(x, shape),
+    lambda g, out, x, *, needs, shape: (np.reshape(g, x.shape),),
+)
+
+
+def _transpose_vjp(g: Array, out: Array, x: Array, *, needs: Needs, axes: Any) -> Any:
+    return (np.transpose(g, None if axes is None else np.argsort(axes)),)
+
+
+_define("transpose", lambda x, *, axes: np.transpose(x, axes), _transpose_vjp)
+
+
+def _is_basic(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        isinstance(i, (slice, int, np.integer)) or i is None or i is Ellipsis for i in items
+    )
+
+
+def _getitem_vjp(g: Array, out: Array, x: Array, *, needs: Needs, index: Any) -> Any:
+    gx = np.zeros(x.shape, dtype=g.dtype)
+    if _is_basic(index):
+        gx[index] = g
+    else:  # advanced indexing: repeated indices must accumulate
+        np.add.at(gx, index, g)
+    return (gx,)
+
+
+_define("getitem", lambda x, *, index: x[index], _getitem_vjp)
+
+
+def _concatenate_vjp(g: Array, out: Array, *xs: Array, needs: Needs, axis: int) -> Any:
+    cuts = np.cumsum([x.shape[axis] for x in xs])[:-1]
+    return tuple(np.split(g, cuts, axis=axis))
+
+
+def _concatenate_forward(*xs: Array, axis: int) -> Array:
+    try:
+        return np.concatenate(xs, axis=axis)
+    except ValueError:
+        shapes = ", ".join(str(np.shape(x)) for x in xs)
+        raise ValueError(f"concatenate along axis {axis}: shapes {shapes} do not fit") from None
+
+
+_define("concatenate", _concatenate_forward, _concatenate_vjp)
+
+
+def _stack_forward(*xs: Array, axis: int) -> Array:
+    try:
+        return np.stack(xs, axis=axis)
+    except ValueError:
+        shapes = ", ".join(str(np.shape(x)) for x in xs)
+        raise ValueError(f"stack: all inputs need the same shape, got {shapes}") from None
+
+
+_define(
+    "stack",
+    _stack_forward,
+    lambda g, out, *xs, needs, axis: tuple(
+        np.take(g, i, axis=axis) for i in range(len(xs))
+    ),
+)
+
+# ----------------------------------------------------------------------- losses
+
+
+def _softmax_ce_forward(z: Array, y: Array | None = None, *, labels: Array | None) -> Array:
+    if labels is not None:
+        if labels.shape != z.shape[:-1]:
+            raise ValueError(
+                f"softmax_cross_entropy: integer labels need shape {z.shape[:-1]} for "
+                f"logits of shape {z.shape}, got {labels.shape}"
+            )
+        if labels.size and (labels.min() < 0 or labels.max() >= z.shape[-1]):
+            raise ValueError(
+                f"softmax_cross_entropy: labels must lie in [0, {z.shape[-1] - 1}], got "
+                f"values from {labels.min()} to {labels.max()}"
+            )
+        lse = _logsumexp_forward(z, axis=-1, keepdims=False)
+        return lse - np.take_along_axis(z, labels[..., None], axis=-1)[..., 0]  # type: ignore[no-any-return]
+    assert y is not None
+    if np.shape(y) != z.shape:
+        raise ValueError(
+            f"softmax_cross_entropy: targets of shape {np.shape(y)} do not match logits of "
+            f"shape {z.shape}"
+        )
+    return -np.sum(y * _log_softmax_forward(z, axis=-1), axis=-1)  # type: ignore[no-any-return]
+
+
+def _softmax_ce_vjp(
+    g: Array, out: Array, z: Array, y: Array | None = None, *, needs: Needs, labels: Any
+) -> Any:
+    gk = g[..., None]
+    if labels is not None:
+        gz = _softmax_forward(z, axis=-1)
+        np.put_along_axis(gz, labels[..., None], np.take_along_axis(gz, labels[..., None],
+                                                                    axis=-1) - 1, axis=-1)
+        return (gz * gk,)
+    gz = gk * (_softmax_forward(z, axis=-1) * np.sum(y, axis=-1, keepdims=True) - y)
+    gy = -gk * _log_softmax_forward(z, axis=-1) if needs[1] else None
+    return gz, gy
+
+
+# softmax_cross_entropy(z, y) = −Σ_k y_k log softmax(z)_k per sample (or integer labels):
+# fused for stability and speed; its gradient w.r.t. z is softmax(z)·Σy − y = p − y.
+_define("softmax_cross_entropy", _softmax_ce_forward, _softmax_ce_vjp)
