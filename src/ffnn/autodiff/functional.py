@@ -96,7 +96,7 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
                 seed.reshape(-1)[k] = 1
                 out.backward(seed, retain_graph=True)
                 seed.reshape(-1)[k] = 0
-                for row, i in zip(flat, nums):
+                for row, i in zip(flat, nums, strict=True):
                     if lifted[i].grad is not None:
                         row[k] = lifted[i].grad.reshape(-1)
         return jacs[0] if single else tuple(jacs)

@@ -20,6 +20,7 @@ __all__ = [
     "astype",
     "clip",
     "concatenate",
+    "dense",
     "divide",
     "erf",
     "exp",
@@ -44,6 +45,7 @@ __all__ = [
     "softmax_cross_entropy",
     "softplus",
     "sqrt",
+    "squared_error",
     "stack",
     "subtract",
     "sum",
@@ -101,7 +103,7 @@ def sqrt(x: Any) -> Tensor:
     return apply(P["sqrt"], x)
 
 
-def abs(x: Any) -> Tensor:  # noqa: A001 - NumPy's name
+def abs(x: Any) -> Tensor:
     """|x|; the gradient at 0 is 0 (sign(0))."""
     return apply(P["abs"], x)
 
@@ -167,7 +169,7 @@ def astype(x: Any, dtype: Any) -> Tensor:
     return apply(P["astype"], x, dtype=dt)
 
 
-def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis`` (all axes when None)."""
     return apply(P["sum"], x, axis=_axis(axis), keepdims=keepdims)
 
@@ -177,12 +179,12 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return apply(P["mean"], x, axis=_axis(axis), keepdims=keepdims)
 
 
-def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Maximum over ``axis``; tied maxima share the gradient equally."""
     return apply(P["max"], x, axis=_axis(axis), keepdims=keepdims)
 
 
-def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Minimum over ``axis``; tied minima share the gradient equally."""
     return apply(P["min"], x, axis=_axis(axis), keepdims=keepdims)
 
@@ -269,7 +271,17 @@ def softmax_cross_entropy(logits: Any, targets: Any) -> Tensor:
     return apply(P["softmax_cross_entropy"], logits, targets, labels=None)
 
 
-def _axis(axis: Axis) -> Any:
-    if axis is None or isinstance(axis, (int, np.integer)):
-        return axis
-    return tuple(axis)
+def dense(x: Any, weight: Any, bias: Any = None, activation: str = "linear") -> Tensor:
+    """act(x Wᵀ + b) as one graph node, for act in linear, relu, sigmoid, tanh.
+
+    The same value as ``act(linear(x, W, b))``; fused because small networks pay the
+    per-node cost on every step. W has shape (units, inputs).
+    """
+    if bias is None:
+        return apply(P["dense"], x, weight, activation=activation)
+    return apply(P["dense"], x, weight, bias, activation=activation)
+
+
+def squared_error(prediction: Any, target: Any, scale: float = 1.0) -> Tensor:
+    """scale · Σ (prediction − target)² over all elements, as one graph node."""
+    return apply(P["squared_error"], prediction, target, scale=float(scale))

@@ -91,25 +91,25 @@ def check_grads(
             out.backward(u)
             analytic = sum(
                 float(np.sum((lf.grad if lf.grad is not None else 0.0) * v))
-                for lf, v in zip(leaves, vs)
+                for lf, v in zip(leaves, vs, strict=True)
             )
-        plus = _evaluate(f, [x + eps * v for x, v in zip(xs, vs)])
-        minus = _evaluate(f, [x - eps * v for x, v in zip(xs, vs)])
+        plus = _evaluate(f, [x + eps * v for x, v in zip(xs, vs, strict=True)])
+        minus = _evaluate(f, [x - eps * v for x, v in zip(xs, vs, strict=True)])
         numeric = float(np.sum(u * (plus - minus))) / (2 * eps)
         _report(f"directional derivative {d}", np.array([numeric]), np.array([analytic]),
                 rtol, atol)
     if out0.size > full_jacobian_max or any(x.size > full_jacobian_max for x in xs):
         return
     jacs = jacobian(f, nums)(*xs)
-    for i, (x, jac) in enumerate(zip(xs, jacs)):
-        numeric = np.zeros(out0.shape + x.shape)
-        flat = numeric.reshape(out0.size, x.size)
+    for i, (x, jac) in enumerate(zip(xs, jacs, strict=True)):
+        numeric_jac = np.zeros(out0.shape + x.shape)
+        flat = numeric_jac.reshape(out0.size, x.size)
         for k in range(x.size):
-            step = np.zeros(x.size)
-            step[k] = eps
-            step = step.reshape(x.shape)
+            step = np.zeros(x.shape)
+            step.flat[k] = eps
             shifted_p = [*xs[:i], x + step, *xs[i + 1:]]
             shifted_m = [*xs[:i], x - step, *xs[i + 1:]]
             col = (_evaluate(f, shifted_p) - _evaluate(f, shifted_m)) / (2 * eps)
             flat[:, k] = col.reshape(-1)
-        _report(f"Jacobian w.r.t. argument {i}", numeric, np.asarray(jac, np.float64), rtol, atol)
+        _report(f"Jacobian w.r.t. argument {i}", numeric_jac, np.asarray(jac, np.float64), rtol,
+                atol)

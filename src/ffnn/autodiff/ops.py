@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-__all__ = ["PRIMITIVES", "Primitive"]
+__all__ = ["FUSED_ACTIVATIONS", "PRIMITIVES", "Primitive"]
 
 Array = np.ndarray
 Needs = tuple[bool, ...]
@@ -57,7 +57,7 @@ def _define(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -> 
 def _binary_forward(ufunc: Callable[..., Array], name: str) -> Callable[..., Array]:
     def forward(a: Any, b: Any) -> Array:
         try:
-            return ufunc(a, b)  # type: ignore[no-any-return]
+            return ufunc(a, b)
         except ValueError:
             raise ValueError(
                 f"{name}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast "
@@ -97,7 +97,7 @@ _define("negative", np.negative, lambda g, out, x, *, needs: (-g,))
 
 def _power_forward(x: Any, y: Any) -> Array:
     if type(y) in (int, float) and y == 2:
-        return np.square(x)  # type: ignore[no-any-return]
+        return np.square(x)
     return _binary_forward(np.power, "power")(x, y)
 
 
@@ -108,7 +108,7 @@ def _power_vjp(g: Array, out: Array, x: Any, y: Any, *, needs: Needs) -> tuple[A
     if needs[1]:
         with np.errstate(divide="ignore", invalid="ignore"):
             logx = np.where(x > 0, np.log(np.where(x > 0, x, 1)), 0)
-        gy = g * out * logx
+        gy = g * out * logx.astype(out.dtype, copy=False)  # a Python base gives float64
     return gx, gy
 
 
@@ -214,10 +214,12 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
 
 
 def _expand(g: Array, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Array:
-    """Broadcast a reduced gradient back to the input's shape."""
-    if not keepdims and len(shape):
+    """Broadcast a reduced gradient back to the input's shape (a fresh array)."""
+    if not keepdims and axis is not None and len(shape):
         g = np.expand_dims(g, _axes(axis, len(shape)))
-    return np.broadcast_to(g, shape)
+    out = np.empty(shape, dtype=g.dtype)
+    out[...] = g
+    return out
 
 
 def _count(shape: tuple[int, ...], axis: Any) -> int:
@@ -241,7 +243,7 @@ _define(
 def _extremum_vjp(g: Array, out: Array, x: Array, *, needs: Needs, axis: Any, keepdims: bool):  # type: ignore[no-untyped-def]
     """Max/min over axes: the gradient goes to the extreme entries, split on ties."""
     chosen = x == _expand(out, x.shape, axis, keepdims)
-    count = np.sum(chosen, axis=axis, keepdims=True)
+    count = np.sum(chosen, axis=axis, keepdims=True, dtype=g.dtype)  # no int64 upcast
     gk = g if keepdims or not x.ndim else np.expand_dims(g, _axes(axis, x.ndim))
     return (chosen * (gk / count),)
 
@@ -250,25 +252,35 @@ _define("max", lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdi
 _define("min", lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims), _extremum_vjp)
 
 
-def _logsumexp_forward(x: Array, *, axis: Any, keepdims: bool) -> Array:
+def _max_shift(x: Array, axis: Any) -> Array:
+    """The finite maximum along ``axis`` (kept), 0 where it is ±inf."""
     m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
+    return np.where(np.isfinite(m), m, 0)
+
+
+def _logsumexp_forward(x: Array, *, axis: Any, keepdims: bool) -> Array:
+    m = _max_shift(x, axis)
     s = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return s if keepdims else np.squeeze(s, axis=_axes(axis, x.ndim))
 
 
 # logsumexp, log_softmax, softmax: primitives for stability (shift by the maximum).
+# The VJP of logsumexp is softmax(x), computed from the shifted x: exp(x − out) would
+# carry the rounding error of out (an ulp of 1000 in float32 is 6e-5) into the gradient.
 _define(
     "logsumexp",
     _logsumexp_forward,
     lambda g, out, x, *, needs, axis, keepdims: (
-        _expand(g, x.shape, axis, keepdims) * np.exp(x - _expand(out, x.shape, axis, keepdims)),
+        _expand(g, x.shape, axis, keepdims) * _softmax_forward(x, axis=axis),
     ),
 )
 
 
-def _log_softmax_forward(x: Array, *, axis: int) -> Array:
-    return x - _logsumexp_forward(x, axis=axis, keepdims=True)
+def _log_softmax_forward(x: Array, *, axis: Any) -> Array:
+    # (x − m) − log Σ exp(x − m), not x − logsumexp(x): the latter loses the low bits
+    # of the result to the rounding of logsumexp(x) when |x| is large.
+    s = x - _max_shift(x, axis)
+    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
 
 
 _define(
@@ -278,7 +290,7 @@ _define(
 )
 
 
-def _softmax_forward(x: Array, *, axis: int) -> Array:
+def _softmax_forward(x: Array, *, axis: Any) -> Array:
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     e /= np.sum(e, axis=axis, keepdims=True)
     return e
@@ -366,7 +378,11 @@ _define(
 
 
 def _transpose_vjp(g: Array, out: Array, x: Array, *, needs: Needs, axes: Any) -> Any:
-    return (np.transpose(g, None if axes is None else np.argsort(axes)),)
+    if axes is None:
+        return (np.transpose(g),)
+    # The inverse permutation; negative axes are normalised first (argsort of (0, -1, 1)
+    # is not the inverse of the permutation (0, 2, 1)).
+    return (np.transpose(g, np.argsort([a % x.ndim for a in axes])),)
 
 
 _define("transpose", lambda x, *, axes: np.transpose(x, axes), _transpose_vjp)
@@ -438,15 +454,16 @@ def _softmax_ce_forward(z: Array, y: Array | None = None, *, labels: Array | Non
                 f"softmax_cross_entropy: labels must lie in [0, {z.shape[-1] - 1}], got "
                 f"values from {labels.min()} to {labels.max()}"
             )
-        lse = _logsumexp_forward(z, axis=-1, keepdims=False)
-        return lse - np.take_along_axis(z, labels[..., None], axis=-1)[..., 0]  # type: ignore[no-any-return]
+        s = z - _max_shift(z, -1)  # shifted, so that lse − z_label keeps its low bits
+        lse = np.log(np.sum(np.exp(s), axis=-1))
+        return lse - np.take_along_axis(s, labels[..., None], axis=-1)[..., 0]
     assert y is not None
     if np.shape(y) != z.shape:
         raise ValueError(
             f"softmax_cross_entropy: targets of shape {np.shape(y)} do not match logits of "
             f"shape {z.shape}"
         )
-    return -np.sum(y * _log_softmax_forward(z, axis=-1), axis=-1)  # type: ignore[no-any-return]
+    return -np.sum(y * _log_softmax_forward(z, axis=-1), axis=-1)
 
 
 def _softmax_ce_vjp(
@@ -458,6 +475,7 @@ def _softmax_ce_vjp(
         np.put_along_axis(gz, labels[..., None], np.take_along_axis(gz, labels[..., None],
                                                                     axis=-1) - 1, axis=-1)
         return (gz * gk,)
+    assert y is not None  # targets given as an input when labels is None
     gz = gk * (_softmax_forward(z, axis=-1) * np.sum(y, axis=-1, keepdims=True) - y)
     gy = -gk * _log_softmax_forward(z, axis=-1) if needs[1] else None
     return gz, gy
@@ -466,3 +484,61 @@ def _softmax_ce_vjp(
 # softmax_cross_entropy(z, y) = −Σ_k y_k log softmax(z)_k per sample (or integer labels):
 # fused for stability and speed; its gradient w.r.t. z is softmax(z)·Σy − y = p − y.
 _define("softmax_cross_entropy", _softmax_ce_forward, _softmax_ce_vjp)
+
+# -------------------------------------------------------------- fused for speed
+# Small networks pay the engine's per-node cost on every step, so a dense layer with one
+# of these activations is a single node whose VJP reuses the output:
+# act'(z) from a = act(z): linear 1, relu [a > 0], sigmoid a(1 − a), tanh 1 − a².
+FUSED_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+
+
+def _dense_forward(x: Array, w: Array, b: Array | None = None, *, activation: str) -> Array:
+    z = _linear_forward(x, w, b)
+    if activation == "relu":
+        np.maximum(z, 0, out=z)
+    elif activation == "sigmoid":
+        special.expit(z, out=z)
+    elif activation == "tanh":
+        np.tanh(z, out=z)
+    elif activation != "linear":
+        raise ValueError(
+            f"dense: activation {activation!r} is not fused; choose one of {FUSED_ACTIVATIONS}"
+        )
+    return z
+
+
+def _dense_vjp(g: Array, out: Array, x: Array, w: Array, b: Any = None, *, needs: Needs,
+               activation: str) -> Any:
+    if activation == "relu":
+        gz = g * (out > 0)
+    elif activation == "sigmoid":
+        gz = g * out * (1 - out)
+    elif activation == "tanh":
+        gz = g * (1 - out * out)
+    else:
+        gz = g
+    return _linear_vjp(gz, out, x, w, b, needs=needs)
+
+
+_define("dense", _dense_forward, _dense_vjp)
+
+
+def _squared_error_forward(pred: Any, target: Any, *, scale: float) -> Array:
+    if np.shape(pred) != np.shape(target):
+        raise ValueError(
+            f"squared_error: prediction shape {np.shape(pred)} and target shape "
+            f"{np.shape(target)} differ"
+        )
+    r = np.subtract(pred, target)
+    return np.asarray(scale * np.vdot(r, r), dtype=r.dtype)
+
+
+def _squared_error_vjp(g: Array, out: Array, pred: Any, target: Any, *, needs: Needs,
+                       scale: float) -> Any:
+    r = np.subtract(pred, target)
+    r *= 2 * scale * g
+    return (r if needs[0] else None), (-r if needs[1] else None)
+
+
+# squared_error(ŷ, y, scale) = scale·Σ(ŷ − y)²: the least-squares losses in one node.
+_define("squared_error", _squared_error_forward, _squared_error_vjp)

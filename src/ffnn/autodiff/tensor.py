@@ -13,6 +13,7 @@ once, when data enters the engine through :class:`Tensor` or as a constant array
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -28,9 +29,9 @@ __all__ = [
     "Tensor",
     "apply",
     "as_array",
+    "enable_grad",
     "is_grad_enabled",
     "no_grad",
-    "enable_grad",
     "tensor",
     "zero_grad",
 ]
@@ -47,6 +48,10 @@ class _GradMode:
 
 
 _MODE = _GradMode()
+# Nodes are numbered as they are created: sorting the reachable nodes by this number,
+# newest first, is a valid reverse topological order (an input always predates its use).
+_SEQUENCE = itertools.count(1)
+_NO_PARAMS: dict[str, Any] = {}  # shared by leaves; never mutated
 
 
 def is_grad_enabled() -> bool:
@@ -132,30 +137,38 @@ def _constant(value: Any) -> Any:
 def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
     """Apply a primitive to tensors and constants, recording a node when needed."""
     datas = []
+    needs = []
     record = False
     for a in args:
         if isinstance(a, Tensor):
             datas.append(a.data)
-            if a.requires_grad:
-                record = True
+            rg = a.requires_grad
+            needs.append(rg)
+            record = record or rg
         else:
             datas.append(_constant(a))
+            needs.append(False)
     out = prim.forward(*datas, **params)
     t = Tensor.__new__(Tensor)
     t.data = out
     t.grad = None
+    t._g = None
     if record and _MODE.enabled:
         t.requires_grad = True
         t._op = prim
         t._parents = args
         t._inputs = datas
         t._params = params
+        t._needs = tuple(needs)
+        t._seq = next(_SEQUENCE)
     else:
         t.requires_grad = False
         t._op = None
         t._parents = ()
         t._inputs = ()
-        t._params = None
+        t._params = _NO_PARAMS
+        t._needs = ()
+        t._seq = 0
     return t
 
 
@@ -178,31 +191,31 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
-    if grad.shape != shape:  # a scalar operand: () from (1,) etc.
-        grad = grad.reshape(shape)
+    if grad.shape != shape:
+        raise RuntimeError(
+            f"a gradient of shape {grad.shape} cannot be reduced to its input's shape "
+            f"{shape}: a VJP rule returned the wrong shape"
+        )
     return grad
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Nodes reachable from ``root`` that require grad, root first (iterative DFS)."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+def _reachable(root: Tensor) -> list[Tensor]:
+    """Nodes and leaves reachable from ``root`` that require grad, newest first."""
+    seen = {id(root)}
+    stack = [root]
+    found = [root]
     while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        key = id(node)
-        if key in visited:
-            continue
-        visited.add(key)
-        stack.append((node, True))
-        for p in node._parents:
-            if isinstance(p, Tensor) and p.requires_grad and id(p) not in visited:
-                stack.append((p, False))
-    order.reverse()
-    return order
+        for p in stack.pop()._parents:
+            if isinstance(p, Tensor) and p.requires_grad and id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+                found.append(p)
+    found.sort(key=_seq_of, reverse=True)
+    return found
+
+
+def _seq_of(t: Tensor) -> int:
+    return t._seq
 
 
 def _accumulate_leaf(leaf: Tensor, g: np.ndarray, owned: bool) -> None:
@@ -221,42 +234,44 @@ def _accumulate_leaf(leaf: Tensor, g: np.ndarray, owned: bool) -> None:
 
 
 def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
-    order = _topological_order(root)
-    grads: dict[int, np.ndarray] = {id(root): seed}
+    order = _reachable(root)
+    root._g = seed
     # Arrays already handed to a leaf (or the caller's seed): a rule such as add's
     # passes one array to several inputs, and leaf gradients are updated in place.
     shared: set[int] = {id(seed)}
-    for node in order:
-        g = grads.pop(id(node), None)
-        op = node._op
-        if op is None:  # a leaf
-            if g is not None:
+    try:
+        for node in order:
+            g = node._g
+            if g is None:
+                continue
+            node._g = None
+            op = node._op
+            if op is None:  # a leaf
                 _accumulate_leaf(node, g, owned=id(g) not in shared)
                 shared.add(id(node.grad))
-            continue
-        if op is _FREED:
-            raise RuntimeError(
-                "trying to backpropagate through a graph that was already freed by an "
-                "earlier backward(); pass retain_graph=True to the first call"
-            )
-        if g is None:
-            continue
-        parents = node._parents
-        needs = tuple(isinstance(p, Tensor) and p.requires_grad for p in parents)
-        in_grads = op.vjp(g, node.data, *node._inputs, needs=needs, **node._params)
-        for p, need, gi in zip(parents, needs, in_grads):
-            if not need or gi is None:
                 continue
-            if gi.shape != p.data.shape:
-                gi = unbroadcast(gi, p.data.shape)
-            key = id(p)
-            prev = grads.get(key)
-            grads[key] = gi if prev is None else prev + gi
-        if not retain_graph:
-            node._op = _FREED
-            node._parents = ()
-            node._inputs = ()
-            node._params = None
+            if op is _FREED:
+                raise RuntimeError(
+                    "trying to backpropagate through a graph that was already freed by an "
+                    "earlier backward(); pass retain_graph=True to the first call"
+                )
+            needs = node._needs
+            in_grads = op.vjp(g, node.data, *node._inputs, needs=needs, **node._params)
+            for p, need, gi in zip(node._parents, needs, in_grads, strict=False):
+                if not need or gi is None:
+                    continue
+                if gi.shape != p.data.shape:
+                    gi = unbroadcast(gi, p.data.shape)
+                prev = p._g
+                p._g = gi if prev is None else prev + gi
+            if not retain_graph:
+                node._op = _FREED
+                node._parents = ()
+                node._inputs = ()
+                node._params = _NO_PARAMS
+    finally:
+        for node in order:
+            node._g = None
 
 
 class Tensor:
@@ -279,7 +294,18 @@ class Tensor:
     ``.grad`` accumulates across :meth:`backward` calls until :meth:`zero_grad`.
     """
 
-    __slots__ = ("_inputs", "_op", "_params", "_parents", "data", "grad", "requires_grad")
+    __slots__ = (
+        "_g",
+        "_inputs",
+        "_needs",
+        "_op",
+        "_params",
+        "_parents",
+        "_seq",
+        "data",
+        "grad",
+        "requires_grad",
+    )
     __array_ufunc__ = None  # make ndarray <op> Tensor defer to Tensor's reflected ops
 
     data: np.ndarray
@@ -293,7 +319,10 @@ class Tensor:
         self._op: Any = None
         self._parents: Sequence[Any] = ()
         self._inputs: Sequence[Any] = ()
-        self._params: dict[str, Any] | None = None
+        self._params: dict[str, Any] = _NO_PARAMS
+        self._needs: tuple[bool, ...] = ()
+        self._seq = 0
+        self._g: np.ndarray | None = None
 
     # ------------------------------------------------------------------ basics
     @property
@@ -381,8 +410,7 @@ class Tensor:
             seed = as_array(grad, self.data.dtype)
             if seed.shape != self.shape:
                 raise ValueError(
-                    f"backward() grad has shape {seed.shape} but the tensor has shape "
-                    f"{self.shape}"
+                    f"backward() grad has shape {seed.shape} but the tensor has shape {self.shape}"
                 )
         _run_backward(self, seed, retain_graph)
 
@@ -476,19 +504,19 @@ class Tensor:
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
-        return apply(_P["sum"], self, axis=axis, keepdims=keepdims)
+        return apply(_P["sum"], self, axis=_axis_arg(axis), keepdims=keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
-        return apply(_P["mean"], self, axis=axis, keepdims=keepdims)
+        return apply(_P["mean"], self, axis=_axis_arg(axis), keepdims=keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis``; ties share the gradient equally."""
-        return apply(_P["max"], self, axis=axis, keepdims=keepdims)
+        return apply(_P["max"], self, axis=_axis_arg(axis), keepdims=keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Minimum over ``axis``; ties share the gradient equally."""
-        return apply(_P["min"], self, axis=axis, keepdims=keepdims)
+        return apply(_P["min"], self, axis=_axis_arg(axis), keepdims=keepdims)
 
     def exp(self) -> Tensor:
         """Elementwise exponential."""
@@ -513,6 +541,11 @@ class Tensor:
     def clip(self, a_min: Any = None, a_max: Any = None) -> Tensor:
         """Clip values to ``[a_min, a_max]``."""
         return apply(_P["clip"], self, a_min=a_min, a_max=a_max)
+
+
+def _axis_arg(axis: Any) -> Any:
+    """None, an int, or a tuple (lists are accepted like NumPy's)."""
+    return tuple(axis) if isinstance(axis, list) else axis
 
 
 def _data(x: Any) -> Any:
