@@ -1,0 +1,501 @@
+"""Loss functions: ``loss(y_true, y_pred) -> scalar Tensor``; :data:`LOSSES` registry.
+
+Samples are the rows (axis 0) of ``y_pred``; "outputs" are its remaining axes. Each
+loss states its normalisation. With ``sample_weight`` w a mean over samples becomes the
+weighted mean Σₙ wₙ lₙ / Σₙ wₙ and a sum becomes Σₙ wₙ lₙ, so w ≡ 1 reproduces the
+unweighted value.
+
+Fused output path: a loss whose :attr:`Loss.fuses_with` names an output activation
+("sigmoid" or "softmax") has a stable logits form, :meth:`Loss.with_logits`; the model
+feeds it the pre-activation logits instead of the probabilities when its last
+activation is that one. Targets arrive as NumPy arrays (or Tensors, taken as constants).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .. import autodiff as F
+from .._registry import Registry
+from ..autodiff import Tensor
+from .activations import _bind, _split_config
+
+__all__ = [
+    "EPSILON",
+    "LOSSES",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "CustomLoss",
+    "Hinge",
+    "Loss",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "QuadraticCost",
+    "SparseCategoricalCrossentropy",
+    "SumSquaredError",
+    "get",
+]
+
+EPSILON = 1e-7
+"""Probabilities are clipped to [ε, 1 − ε] before the logarithm (Keras's ``epsilon()``)."""
+
+
+def _per_sample(t: Tensor, op: Callable[..., Tensor]) -> Tensor:
+    """Reduce every axis but the first with ``op`` (sum or mean); (N,) is left as is."""
+    if t.ndim <= 1:
+        return t
+    return op(t, axis=-1 if t.ndim == 2 else tuple(range(1, t.ndim)))
+
+
+def _finite_range(y: np.ndarray, name: str) -> tuple[float, float]:
+    """(min, max) of the targets; NaN and inf are rejected (one pass each, no copies)."""
+    lo, hi = float(y.min()), float(y.max())
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"{name}: targets contain NaN or infinite values")
+    return lo, hi
+
+
+class Loss:
+    """Base class: a loss ``L(y_true, y_pred)`` reduced to a scalar Tensor.
+
+    Subclasses set :attr:`name`, :attr:`reduction` ("mean" or "sum" over samples) and
+    :attr:`fuses_with`, and implement :meth:`per_sample` (one value per sample).
+
+    Attributes
+    ----------
+    name : str
+        The canonical registry name.
+    from_logits : bool
+        Whether ``y_pred`` holds logits rather than probabilities.
+    fuses_with : str or None
+        The output activation whose pre-activation logits :meth:`with_logits` consumes.
+    """
+
+    name: str = ""
+    reduction: str = "mean"
+    fuses_with: str | None = None
+    from_logits: bool = False
+
+    def __call__(self, y_true: Any, y_pred: Tensor, sample_weight: Any = None) -> Tensor:
+        """The loss as a scalar Tensor, differentiable with respect to ``y_pred``.
+
+        Parameters
+        ----------
+        y_true : array_like or Tensor
+            Targets; a Tensor is taken as a constant.
+        y_pred : Tensor of shape (N, ...)
+            The network's output (probabilities, or logits when ``from_logits``).
+        sample_weight : array_like of shape (N,) or (N, 1), optional
+            Non-negative weights wₙ, not all zero.
+        """
+        if not isinstance(y_pred, Tensor):
+            y_pred = Tensor(y_pred)
+        if y_pred.ndim == 0 or y_pred.shape[0] == 0:
+            raise ValueError(f"{self.name}: y_pred must hold at least one sample, got "
+                             f"shape {y_pred.shape}")
+        y = self.prepare(y_true.data if isinstance(y_true, Tensor) else y_true, y_pred)
+        if sample_weight is None:
+            return self.total(y, y_pred)
+        w = _weights(sample_weight, y_pred.shape[0], y_pred.dtype, self.name)
+        per = self.per_sample(y, y_pred)
+        if self.reduction == "mean":
+            w = w / w.sum()
+        return F.sum(per * w)
+
+    # ---------------------------------------------------------------- contract
+    def prepare(self, y_true: Any, y_pred: Tensor) -> np.ndarray:
+        """Validate the targets and return them as an array of ``y_pred``'s dtype.
+
+        A target vector of shape (N,) for outputs of shape (N, 1) is reshaped to (N, 1)
+        (never broadcast to (N, N)); other shape mismatches raise ValueError naming both.
+        """
+        y = np.asarray(y_true, dtype=y_pred.dtype)
+        if y.shape != y_pred.shape:
+            if y.ndim == 1 and y_pred.shape == (y.shape[0], 1):
+                y = y.reshape(-1, 1)
+            else:
+                raise ValueError(
+                    f"{self.name}: target shape {y.shape} does not match the output shape "
+                    f"{y_pred.shape}"
+                )
+        return self.check_values(y, *_finite_range(y, self.name))
+
+    def check_values(self, y: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        """Hook: check (or convert) finite targets whose range is [lo, hi]."""
+        return y
+
+    def per_sample(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        """The loss of each sample, shape (N,)."""
+        raise NotImplementedError
+
+    def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        """The unweighted scalar loss (subclasses may fuse this for speed)."""
+        per = self.per_sample(y, y_pred)
+        return F.mean(per) if self.reduction == "mean" else F.sum(per)
+
+    def validate(self, y_true: Any, output_shape: tuple[int, ...]) -> None:
+        """Check targets against an output shape once, before training (ValueError)."""
+        self.prepare(y_true, Tensor(np.broadcast_to(np.float32(0), tuple(output_shape))))
+
+    def with_logits(self) -> Loss:
+        """The from-logits variant, for an output activation of :attr:`fuses_with`."""
+        raise ValueError(f"loss {self.name!r} has no logits form (it fuses with no "
+                         "output activation)")
+
+    def least_squares_factor(self, n_samples: int, n_outputs: int) -> float | None:
+        """c such that the loss is c·Σ rᵢ² over residuals r = y − ŷ; None if not least squares.
+
+        Used by Levenberg–Marquardt.
+        """
+        return None
+
+    def get_config(self) -> dict[str, Any]:
+        """The JSON-serialisable config ``{"name": ..., **params}``."""
+        return {"name": self.name}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Loss):
+            return NotImplemented
+        return type(self) is type(other) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __repr__(self) -> str:
+        params = {k: v for k, v in self.get_config().items() if k != "name"}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+
+
+def _weights(sample_weight: Any, n: int, dtype: Any, name: str) -> np.ndarray:
+    w = np.asarray(sample_weight, dtype=dtype)
+    if w.shape not in ((n,), (n, 1)):
+        raise ValueError(f"{name}: sample_weight must have shape ({n},), got {w.shape}")
+    w = w.reshape(n)
+    lo, _ = _finite_range(w, f"{name} sample_weight")
+    if lo < 0 or not w.any():
+        raise ValueError(f"{name}: sample_weight must be non-negative and not all zero")
+    return w
+
+
+class _Squared(Loss):
+    """Shared code of the least-squares losses: c·Σₙ Σₖ rₙₖ² with r = ŷ − y."""
+
+    _factor: Callable[[int, int], float]
+
+    def per_sample(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        r = y_pred - y
+        n, k = y_pred.shape[0], y_pred.size // y_pred.shape[0]
+        c = self.least_squares_factor(n, k) * (n if self.reduction == "mean" else 1)
+        return _per_sample(r * r, F.sum) * c
+
+    def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        c = self.least_squares_factor(y_pred.shape[0], y_pred.size // y_pred.shape[0])
+        return F.squared_error(y_pred, y, c)
+
+    def least_squares_factor(self, n_samples: int, n_outputs: int) -> float:
+        return type(self)._factor(n_samples, n_outputs)
+
+
+class MeanSquaredError(_Squared):
+    """L = (1/(N·K)) Σₙ Σₖ (yₙₖ − ŷₙₖ)², the mean over samples and outputs.
+
+    As Keras's ``mse`` and PyTorch's ``mse_loss``; least-squares factor 1/(N·K).
+    """
+
+    name = "mse"
+    _factor = staticmethod(lambda n, k: 1.0 / (n * k))
+
+
+class SumSquaredError(_Squared):
+    """L = Σₙ Σₖ (yₙₖ − ŷₙₖ)², the sum over samples and outputs (MATLAB's ``sse``).
+
+    Weighted: Σₙ wₙ Σₖ (yₙₖ − ŷₙₖ)². Least-squares factor 1.
+    """
+
+    name = "sse"
+    reduction = "sum"
+    _factor = staticmethod(lambda n, k: 1.0)
+
+
+class QuadraticCost(_Squared):
+    """L = (1/N) Σₙ ½‖yₙ − ŷₙ‖², the notes' quadratic cost (mean over samples of half
+    the squared error norm); its gradient with respect to ŷₙ is (ŷₙ − yₙ)/N.
+
+    Least-squares factor 1/(2N).
+    """
+
+    name = "quadratic"
+    _factor = staticmethod(lambda n, k: 0.5 / n)
+
+
+class MeanAbsoluteError(Loss):
+    """L = (1/(N·K)) Σₙ Σₖ |yₙₖ − ŷₙₖ|, the mean over samples and outputs.
+
+    As Keras's ``mae`` and PyTorch's ``l1_loss``; the gradient at a zero residual is 0.
+    """
+
+    name = "mae"
+
+    def per_sample(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        return _per_sample(F.abs(y_pred - y), F.mean)
+
+    def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        return F.mean(F.abs(y_pred - y))
+
+
+class _CrossEntropy(Loss):
+    """Shared constructor and config of the cross-entropies."""
+
+    def __init__(self, from_logits: bool = False) -> None:
+        if not isinstance(from_logits, (bool, np.bool_)):
+            raise ValueError(f"{self.name}: from_logits must be True or False, got "
+                             f"{from_logits!r}")
+        self.from_logits = bool(from_logits)
+
+    def with_logits(self) -> Loss:
+        return type(self)(from_logits=True)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "from_logits": self.from_logits}
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.from_logits))
+
+
+class BinaryCrossentropy(_CrossEntropy):
+    """L = −(1/(N·K)) Σₙ Σₖ [yₙₖ log pₙₖ + (1 − yₙₖ) log(1 − pₙₖ)], mean over samples and
+    outputs (as Keras and PyTorch).
+
+    On probabilities, p is clipped to [ε, 1 − ε] with ε = 1e-7 (as Keras), so the
+    gradient vanishes where p is saturated beyond ε. With ``from_logits=True``,
+    p = σ(z) and each term is computed stably as softplus(z) − y·z, whose gradient is
+    σ(z) − y. Targets must lie in [0, 1]. Fuses with a ``sigmoid`` output.
+    """
+
+    name = "binary_crossentropy"
+    fuses_with = "sigmoid"
+
+    def check_values(self, y: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        if lo < 0 or hi > 1:
+            raise ValueError(
+                f"{self.name}: targets must lie in [0, 1] (0/1 labels or probabilities), "
+                f"got values from {lo:g} to {hi:g}; for labels in {{-1, 1}} use 'hinge'"
+            )
+        return y
+
+    def elementwise(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        """The loss of every entry."""
+        if self.from_logits:
+            return F.softplus(y_pred) - y_pred * y
+        p = F.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        return -(F.log(p) * y + F.log(1.0 - p) * (1.0 - y))
+
+    def per_sample(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        return _per_sample(self.elementwise(y, y_pred), F.mean)
+
+    def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        return F.mean(self.elementwise(y, y_pred))
+
+
+def _cce_probabilities(y: np.ndarray, p: Tensor) -> Tensor:
+    """−Σₖ yₖ log clip(pₖ / Σⱼ pⱼ, ε, 1 − ε) per sample (Keras's normalise-then-clip)."""
+    q = F.clip(p / F.sum(p, axis=-1, keepdims=True), EPSILON, 1.0 - EPSILON)
+    return -F.sum(F.log(q) * y, axis=-1)
+
+
+class CategoricalCrossentropy(_CrossEntropy):
+    """L = −(1/N) Σₙ Σₖ yₙₖ log pₙₖ, the mean over samples of the cross-entropy.
+
+    Targets are one-hot vectors or probabilities of the output's shape (N, K). On
+    probabilities, each row of p is first divided by its sum and clipped to [ε, 1 − ε]
+    with ε = 1e-7 (as Keras). With ``from_logits=True``, p = softmax(z) and the engine's
+    fused ``softmax_cross_entropy`` computes logsumexp(z) − Σₖ yₖzₖ, stable for any
+    magnitude, with gradient p − y. Fuses with a ``softmax`` output.
+    """
+
+    name = "categorical_crossentropy"
+    fuses_with = "softmax"
+
+    def prepare(self, y_true: Any, y_pred: Tensor) -> np.ndarray:
+        shape = np.shape(y_true)
+        if y_pred.ndim == 2 and y_pred.shape[1] > 1 and shape in (
+            (y_pred.shape[0],), (y_pred.shape[0], 1)
+        ):
+            raise ValueError(
+                f"{self.name}: targets of shape {shape} look like integer class labels but "
+                f"the output has shape {y_pred.shape}; use 'sparse_categorical_crossentropy' "
+                "for integer labels, or one-hot encode the targets"
+            )
+        return super().prepare(y_true, y_pred)
+
+    def per_sample(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        if self.from_logits:
+            return F.softmax_cross_entropy(y_pred, y)
+        return _cce_probabilities(y, y_pred)
+
+
+class SparseCategoricalCrossentropy(_CrossEntropy):
+    """L = −(1/N) Σₙ log pₙ,ᵧₙ for integer class labels yₙ ∈ {0, …, K−1}.
+
+    Labels have shape (N,) or (N, 1) (integers, or floats with integer values). On
+    probabilities the rows are normalised and clipped as in
+    :class:`CategoricalCrossentropy`; with ``from_logits=True`` the engine's fused
+    ``softmax_cross_entropy`` takes the labels directly (gradient p − onehot(y)).
+    Fuses with a ``softmax`` output.
+    """
+
+    name = "sparse_categorical_crossentropy"
+    fuses_with = "softmax"
+
+    def prepare(self, y_true: Any, y_pred: Tensor) -> np.ndarray:
+        y = np.asarray(y_true)
+        n = y_pred.shape[0]
+        if y_pred.ndim != 2 or y.shape not in ((n,), (n, 1)):
+            raise ValueError(
+                f"{self.name}: needs integer labels of shape ({n},) or ({n}, 1) and outputs "
+                f"of shape (N, K), got labels of shape {y.shape} and outputs of shape "
+                f"{y_pred.shape}" + ("; for one-hot targets use 'categorical_crossentropy'"
+                                     if y.shape == y_pred.shape else "")
+            )
+        y = y.reshape(n)
+        if y.dtype.kind in "iub":
+            y = y.astype(np.intp, copy=False)
+        elif y.dtype.kind == "f":
+            _finite_range(y, self.name)
+            labels = y.astype(np.intp)
+            if np.any(labels != y):
+                raise ValueError(f"{self.name}: labels must be integers, got non-integer "
+                                 f"values such as {y[labels != y][0]!r}")
+            y = labels
+        else:
+            raise ValueError(f"{self.name}: labels must be integers, got dtype {y.dtype}")
+        k = y_pred.shape[1]
+        lo_i, hi_i = int(y.min()), int(y.max())
+        if lo_i < 0 or hi_i >= k:
+            bad = y[(y < 0) | (y >= k)]
+            raise ValueError(f"{self.name}: labels must lie in [0, {k - 1}] for {k} outputs; "
+                             f"got out-of-range label(s) {np.unique(bad)[:10].tolist()}")
+        return y
+
+    def per_sample(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        if self.from_logits:
+            return F.softmax_cross_entropy(y_pred, y)
+        onehot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
+        onehot[np.arange(y.shape[0]), y] = 1
+        return _cce_probabilities(onehot, y_pred)
+
+
+class Hinge(Loss):
+    """L = (1/(N·K)) Σₙ Σₖ max(0, 1 − yₙₖ ŷₙₖ), mean over samples and outputs.
+
+    Labels are in {−1, 1}; labels that are all 0 or 1 are converted by y ← 2y − 1, as
+    Keras does. The subgradient at the hinge (yŷ = 1) is 0.
+    """
+
+    name = "hinge"
+
+    def check_values(self, y: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        if lo >= 0 and hi <= 1 and np.all((y == 0) | (y == 1)):
+            return 2 * y - 1
+        return y
+
+    def per_sample(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        return _per_sample(F.relu(1.0 - y_pred * y), F.mean)
+
+    def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        return F.mean(F.relu(1.0 - y_pred * y))
+
+
+class CustomLoss(Loss):
+    """A plain callable ``fn(y_true, y_pred) -> Tensor`` used as a loss (not serialisable).
+
+    ``fn`` returns a scalar, or per-sample values (first axis = samples) that are
+    averaged over the remaining axes and then over samples (weighted when
+    ``sample_weight`` is given). :attr:`name` is ``"custom:<function name>"``.
+    """
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.name = f"custom:{getattr(fn, '__name__', type(fn).__name__)}"
+
+    def prepare(self, y_true: Any, y_pred: Tensor) -> np.ndarray:
+        return np.asarray(y_true)
+
+    def _call(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        out = self.fn(y, y_pred)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"loss {self.name!r} must return a Tensor, got {type(out).__name__}")
+        return out
+
+    def per_sample(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        out = self._call(y, y_pred)
+        if out.ndim == 0:
+            raise ValueError(f"loss {self.name!r} returns a scalar, so it cannot be weighted "
+                             "per sample; return one value per sample instead")
+        return _per_sample(out, F.mean)
+
+    def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        out = self._call(y, y_pred)
+        return out if out.ndim == 0 else F.mean(out)
+
+    def get_config(self) -> dict[str, Any]:
+        raise TypeError(f"loss {self.name!r} wraps a plain callable and cannot be serialised; "
+                        f"use one of the registered losses: {', '.join(LOSSES.names())}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CustomLoss) and other.fn is self.fn
+
+    def __hash__(self) -> int:
+        return hash(self.fn)
+
+    def __repr__(self) -> str:
+        return f"CustomLoss({self.fn!r})"
+
+
+LOSSES: Registry[type[Loss]] = Registry("loss")
+LOSSES.register("mse", MeanSquaredError, aliases=("mean_squared_error",))
+LOSSES.register("sse", SumSquaredError, aliases=("sum_squared_error",))
+LOSSES.register("quadratic", QuadraticCost)
+LOSSES.register("mae", MeanAbsoluteError, aliases=("mean_absolute_error",))
+LOSSES.register("binary_crossentropy", BinaryCrossentropy)
+LOSSES.register("categorical_crossentropy", CategoricalCrossentropy)
+LOSSES.register("sparse_categorical_crossentropy", SparseCategoricalCrossentropy)
+LOSSES.register("hinge", Hinge)
+
+
+def get(identifier: Any) -> Loss:
+    """Resolve a loss identifier.
+
+    Parameters
+    ----------
+    identifier : str, dict, Loss or callable
+        A registry name (``"mse"``), a config
+        (``{"name": "categorical_crossentropy", "from_logits": True}``), a :class:`Loss`
+        (returned as is) or a callable ``fn(y_true, y_pred) -> Tensor`` (wrapped in
+        :class:`CustomLoss`).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (listing the valid names) or unexpected parameters.
+    TypeError
+        For any other kind of identifier, including None.
+    """
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        return LOSSES.lookup(identifier)()
+    if isinstance(identifier, Mapping):
+        name, params = _split_config(identifier, "loss")
+        cls = LOSSES.lookup(name)
+        return cls(**_bind("loss", LOSSES.canonical(name), cls.__init__, params, skip=1))
+    if callable(identifier) and not isinstance(identifier, type):
+        return CustomLoss(identifier)
+    raise TypeError(
+        f"cannot interpret {identifier!r} as a loss: pass one of "
+        f"{', '.join(LOSSES.names())}, a config dict, a Loss or a callable(y_true, y_pred)"
+    )

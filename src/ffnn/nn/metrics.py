@@ -1,0 +1,169 @@
+"""Evaluation metrics in plain NumPy: ``metric(y_true, y_pred) -> float``.
+
+Metrics are computed on arrays outside the autodiff graph (Tensors are accepted and
+read). Samples are rows. :data:`METRICS` maps each name to its function; a function's
+``__name__`` is its canonical name, which the training history uses as its key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._registry import Registry
+from ..autodiff import Tensor
+
+__all__ = [
+    "METRICS",
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "get",
+    "mae",
+    "mse",
+    "r2",
+    "sparse_categorical_accuracy",
+]
+
+Metric = Callable[[Any, Any], float]
+
+
+def _arrays(y_true: Any, y_pred: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    yt = np.asarray(y_true.data if isinstance(y_true, Tensor) else y_true)
+    yp = np.asarray(y_pred.data if isinstance(y_pred, Tensor) else y_pred)
+    if yt.ndim == 0 or yp.ndim == 0 or len(yt) == 0 or len(yt) != len(yp):
+        raise ValueError(
+            f"{name}: y_true and y_pred need the same number (> 0) of samples, got shapes "
+            f"{yt.shape} and {yp.shape}"
+        )
+    return yt, yp
+
+
+def _column(y: np.ndarray) -> np.ndarray:
+    """(N,) from (N,) or (N, 1)."""
+    return y.reshape(len(y)) if y.ndim == 1 or y.shape[1:] == (1,) else y
+
+
+def _same_shape(yt: np.ndarray, yp: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Match (N,) with (N, 1); any other mismatch raises ValueError naming both shapes."""
+    if yt.shape == yp.shape:
+        return yt, yp
+    if _column(yt).ndim == 1 and _column(yp).ndim == 1:
+        return _column(yt), _column(yp)
+    raise ValueError(f"{name}: y_true shape {yt.shape} does not match y_pred shape {yp.shape}")
+
+
+def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> float:
+    """Share of entries where I(ŷ > threshold) equals y (0/1), over samples and outputs.
+
+    As Keras's ``binary_accuracy``; ``y_pred`` are probabilities (use threshold 0 for
+    logits or tanh outputs with 0/1 targets).
+    """
+    yt, yp = _same_shape(*_arrays(y_true, y_pred, "binary_accuracy"), "binary_accuracy")
+    return float(np.mean((yp > threshold) == (yt > 0.5)))
+
+
+def categorical_accuracy(y_true: Any, y_pred: Any) -> float:
+    """Share of samples where argmaxₖ ŷₙₖ = argmaxₖ yₙₖ (one-hot or probability targets)."""
+    yt, yp = _arrays(y_true, y_pred, "categorical_accuracy")
+    if yt.shape != yp.shape or yp.ndim != 2:
+        raise ValueError(
+            f"categorical_accuracy: needs one-hot y_true and y_pred of the same shape (N, K), "
+            f"got {yt.shape} and {yp.shape}; for integer labels use sparse_categorical_accuracy"
+        )
+    return float(np.mean(np.argmax(yt, axis=-1) == np.argmax(yp, axis=-1)))
+
+
+def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> float:
+    """Share of samples where argmaxₖ ŷₙₖ = yₙ, for integer labels of shape (N,) or (N, 1)."""
+    yt, yp = _arrays(y_true, y_pred, "sparse_categorical_accuracy")
+    yt = _column(yt)
+    if yt.ndim != 1 or yp.ndim != 2:
+        raise ValueError(
+            "sparse_categorical_accuracy: needs labels of shape (N,) or (N, 1) and y_pred of "
+            f"shape (N, K), got {yt.shape} and {yp.shape}"
+        )
+    return float(np.mean(np.argmax(yp, axis=-1) == yt))
+
+
+def accuracy(y_true: Any, y_pred: Any) -> float:
+    """Share of correctly classified samples, the kind inferred from the shapes.
+
+    * ``y_pred`` of shape (N,) or (N, 1): binary; probabilities are thresholded at 0.5
+      (integer or boolean ``y_pred`` are taken as labels and compared as they are);
+    * ``y_pred`` (N, K > 1) with labels (N,) or (N, 1): sparse, argmax against labels;
+    * ``y_pred`` and ``y_true`` both (N, K): one-hot, argmax against argmax.
+
+    Agrees with scikit-learn's ``accuracy_score`` on the predicted classes.
+    """
+    yt, yp = _arrays(y_true, y_pred, "accuracy")
+    if _column(yp).ndim == 1:
+        yp = _column(yp)
+        labels = yp if yp.dtype.kind in "iub" else (yp > 0.5)
+        yt = _column(yt)
+        if yt.ndim != 1:
+            raise ValueError(f"accuracy: y_true shape {yt.shape} does not match y_pred shape "
+                             f"{yp.shape}")
+        return float(np.mean(labels == yt))
+    if _column(yt).ndim == 1:
+        return sparse_categorical_accuracy(yt, yp)
+    return categorical_accuracy(yt, yp)
+
+
+def mse(y_true: Any, y_pred: Any) -> float:
+    """(1/(N·K)) Σₙ Σₖ (yₙₖ − ŷₙₖ)², the mean over samples and outputs."""
+    yt, yp = _same_shape(*_arrays(y_true, y_pred, "mse"), "mse")
+    return float(np.mean(np.square(yt - yp)))
+
+
+def mae(y_true: Any, y_pred: Any) -> float:
+    """(1/(N·K)) Σₙ Σₖ |yₙₖ − ŷₙₖ|, the mean over samples and outputs."""
+    yt, yp = _same_shape(*_arrays(y_true, y_pred, "mae"), "mae")
+    return float(np.mean(np.abs(yt - yp)))
+
+
+def r2(y_true: Any, y_pred: Any) -> float:
+    """R² = 1 − Σₙ (yₙ − ŷₙ)² / Σₙ (yₙ − ȳ)² per output, averaged uniformly over outputs.
+
+    As scikit-learn's ``r2_score`` (``multioutput="uniform_average"``): an output with
+    constant targets scores 1 if predicted exactly, else 0.
+    """
+    yt, yp = _same_shape(*_arrays(y_true, y_pred, "r2"), "r2")
+    yt = yt.reshape(len(yt), -1).astype(np.float64)
+    yp = yp.reshape(len(yp), -1).astype(np.float64)
+    ss_res = np.sum(np.square(yt - yp), axis=0)
+    ss_tot = np.sum(np.square(yt - yt.mean(axis=0)), axis=0)
+    scores = np.where(ss_res == 0, 1.0, 0.0)
+    varying = ss_tot != 0
+    scores[varying] = 1.0 - ss_res[varying] / ss_tot[varying]
+    return float(np.mean(scores))
+
+
+METRICS: Registry[Metric] = Registry("metric")
+METRICS.register("accuracy", accuracy, aliases=("acc",))
+METRICS.register("binary_accuracy", binary_accuracy)
+METRICS.register("categorical_accuracy", categorical_accuracy)
+METRICS.register("sparse_categorical_accuracy", sparse_categorical_accuracy)
+METRICS.register("mse", mse, aliases=("mean_squared_error",))
+METRICS.register("mae", mae, aliases=("mean_absolute_error",))
+METRICS.register("r2", r2)
+
+
+def get(identifier: Any) -> Metric:
+    """The metric function for a registry name, or a callable ``fn(y_true, y_pred)`` as is.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the valid names.
+    TypeError
+        For anything else.
+    """
+    if isinstance(identifier, str):
+        return METRICS.lookup(identifier)
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"cannot interpret {identifier!r} as a metric: pass one of "
+                    f"{', '.join(METRICS.names())} or a callable(y_true, y_pred)")

@@ -1,0 +1,109 @@
+"""Metrics against scikit-learn, with shape inference for accuracy; registry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, mean_absolute_error, mean_squared_error, r2_score
+
+import ffnn
+from ffnn.nn import metrics
+from ffnn.nn.metrics import METRICS
+
+
+def test_accuracy_binary_probabilities(rng):
+    y = rng.integers(0, 2, 50)
+    p = rng.uniform(0, 1, 50)
+    expected = accuracy_score(y, (p > 0.5).astype(int))
+    assert metrics.accuracy(y, p) == pytest.approx(expected)
+    assert metrics.accuracy(y.reshape(-1, 1), p.reshape(-1, 1)) == pytest.approx(expected)
+    assert metrics.accuracy(y, p.reshape(-1, 1)) == pytest.approx(expected)
+    assert metrics.binary_accuracy(y, p) == pytest.approx(expected)
+
+
+def test_accuracy_binary_integer_predictions_are_labels():
+    y = np.array([0, 1, 2, 2])
+    assert metrics.accuracy(y, np.array([0, 1, 2, 1])) == 0.75
+
+
+def test_accuracy_sparse_and_one_hot(rng):
+    y = rng.integers(0, 4, 60)
+    p = rng.dirichlet(np.ones(4), 60)
+    expected = accuracy_score(y, p.argmax(1))
+    assert metrics.accuracy(y, p) == pytest.approx(expected)
+    assert metrics.accuracy(y.reshape(-1, 1), p) == pytest.approx(expected)
+    assert metrics.accuracy(np.eye(4)[y], p) == pytest.approx(expected)
+    assert metrics.sparse_categorical_accuracy(y, p) == pytest.approx(expected)
+    assert metrics.categorical_accuracy(np.eye(4)[y], p) == pytest.approx(expected)
+    assert metrics.accuracy(y, ffnn.Tensor(p)) == pytest.approx(expected)
+
+
+def test_binary_accuracy_threshold_and_multilabel(rng):
+    y = rng.integers(0, 2, (30, 3))
+    z = rng.standard_normal((30, 3))
+    expected = np.mean((z > 0) == y)
+    assert metrics.binary_accuracy(y, z, threshold=0.0) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("shape", [(40,), (40, 1), (40, 3)])
+def test_regression_metrics_match_sklearn(shape, rng):
+    y = rng.standard_normal(shape)
+    p = y + 0.5 * rng.standard_normal(shape)
+    assert metrics.mse(y, p) == pytest.approx(mean_squared_error(y, p), rel=1e-12)
+    assert metrics.mae(y, p) == pytest.approx(mean_absolute_error(y, p), rel=1e-12)
+    assert metrics.r2(y, p) == pytest.approx(r2_score(y, p), rel=1e-12)
+
+
+def test_r2_constant_column_follows_sklearn(rng):
+    y = np.column_stack([rng.standard_normal(10), np.ones(10), np.ones(10)])
+    p = y.copy()
+    p[:, 0] += 0.3 * rng.standard_normal(10)
+    p[:, 2] += 0.1
+    assert metrics.r2(y, p) == pytest.approx(r2_score(y, p), rel=1e-12)
+
+
+def test_column_and_vector_are_matched(rng):
+    y = rng.standard_normal(20)
+    p = rng.standard_normal((20, 1))
+    assert metrics.mse(y, p) == pytest.approx(mean_squared_error(y, p[:, 0]))
+
+
+def test_errors_name_shapes():
+    with pytest.raises(ValueError, match=r"y_true shape \(4, 2\) does not match y_pred shape"):
+        metrics.mse(np.zeros((4, 2)), np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="same number"):
+        metrics.accuracy(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="use sparse_categorical_accuracy"):
+        metrics.categorical_accuracy(np.array([0, 1]), np.eye(2))
+
+
+def _inputs(name, rng):
+    y = rng.integers(0, 3, 10)
+    p = rng.dirichlet(np.ones(3), 10)
+    if name == "categorical_accuracy":
+        return np.eye(3)[y], p
+    if name in ("accuracy", "sparse_categorical_accuracy"):
+        return y, p
+    if name == "binary_accuracy":
+        return y % 2, p[:, 0]
+    return p[:, 0], p[:, 1]
+
+
+@pytest.mark.parametrize("name", METRICS.names())
+def test_every_name_resolves(name, rng):
+    fn = metrics.get(name)
+    canonical = METRICS.canonical(name)
+    assert fn.__name__ == canonical
+    value = fn(*_inputs(canonical, rng))
+    assert isinstance(value, float) and np.isfinite(value)
+
+
+def test_get_callable_and_unknown():
+    def f(y_true, y_pred):
+        return 1.0
+
+    assert metrics.get(f) is f
+    with pytest.raises(ValueError, match=r"unknown metric 'acuracy'.*accuracy"):
+        metrics.get("acuracy")
+    with pytest.raises(TypeError, match="cannot interpret"):
+        metrics.get(3)
