@@ -1,0 +1,89 @@
+"""Optimisers and learning-rate schedules, with the ``OPTIMIZERS`` registry.
+
+Every optimiser follows the contract documented in :class:`Optimizer`. :func:`get`
+turns a name, a config dict or an instance into an optimiser; the same registry backs
+``compile(optimizer=...)``, the estimators' ``solver`` validation, the command line and
+the model-file loader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._registry import Registry
+from . import schedules
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .base import Optimizer
+from .rmsprop import RMSprop
+from .schedules import (
+    SCHEDULES,
+    CosineDecay,
+    ExponentialDecay,
+    LearningRateSchedule,
+    StepDecay,
+)
+from .sgd import SGD
+
+__all__ = [
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "CosineDecay",
+    "ExponentialDecay",
+    "LearningRateSchedule",
+    "Optimizer",
+    "RMSprop",
+    "StepDecay",
+    "get",
+    "schedules",
+]
+
+OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
+for _cls in (SGD, Adam, AdamW, RMSprop, Adagrad):
+    OPTIMIZERS.register(_cls.name, _cls)
+
+
+def get(identifier: Any, **overrides: Any) -> Optimizer:
+    """Return an optimiser from a name, a config dict or an instance.
+
+    Parameters
+    ----------
+    identifier : str, dict or Optimizer
+        A registry name (a new unbuilt instance with the defaults, updated with
+        ``overrides``), a config dict such as ``{"name": "adam", "learning_rate": 0.01}``
+        (updated with ``overrides``), or an :class:`Optimizer` (returned as is).
+    **overrides
+        Constructor options, e.g. ``learning_rate=0.1``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid names) or an unknown option.
+    TypeError
+        For any other kind of identifier, or ``overrides`` given with an instance.
+    """
+    if isinstance(identifier, Optimizer):
+        if overrides:
+            raise TypeError(
+                f"options {sorted(overrides)} cannot be applied to an existing optimizer "
+                "instance; pass a name or a config dict instead"
+            )
+        return identifier
+    if isinstance(identifier, str):
+        return OPTIMIZERS.lookup(identifier).from_config(overrides)
+    if isinstance(identifier, Mapping):
+        config = {**identifier, **overrides}
+        if "name" not in config:
+            raise ValueError(f"an optimizer config needs a 'name' key, got keys {sorted(config)}")
+        cls = OPTIMIZERS.lookup(config["name"])
+        config["name"] = cls.name
+        return cls.from_config(config)
+    raise TypeError(
+        "an optimizer must be a name, a config dict or an Optimizer instance, "
+        f"got {type(identifier).__name__}"
+    )
