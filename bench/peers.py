@@ -1,0 +1,200 @@
+"""Training speed against PyTorch eager and scikit-learn, in one process.
+
+1. One epoch of a 784-256-128-10 ReLU network with softmax cross-entropy on 60,000
+   synthetic float32 samples, batch 128, SGD with learning rate 0.1: ffnn
+   ``Sequential.fit``, PyTorch eager (``nn.Sequential`` + ``torch.optim.SGD``) and
+   scikit-learn ``MLPClassifier(solver="sgd", max_iter=1)``, run alternately; medians.
+2. µs per SGD step on the Higham & Higham 2-2-3-2 sigmoid network (one sample per
+   step, quadratic cost): ffnn ``Sequential.train_step`` and ``fit(batch_size=1)``
+   against a PyTorch ``nn.Module`` step.
+
+Run: ``.venv/bin/python bench/peers.py [--rounds 3] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+
+def _median_time(fn: Callable[[], None], rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def epoch_benchmark(rounds: int, n: int) -> dict[str, float]:
+    import torch
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    import ffnn
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, 784)).astype(np.float32)
+    labels = rng.integers(0, 10, n)
+    y_onehot = np.eye(10, dtype=np.float32)[labels]
+
+    model = ffnn.Sequential(
+        [
+            ffnn.Dense(256, activation="relu", input_dim=784),
+            ffnn.Dense(128, activation="relu"),
+            ffnn.Dense(10, activation="softmax"),
+        ],
+        seed=0,
+    )
+    model.compile(optimizer=ffnn.optimizers.SGD(learning_rate=0.1), loss="categorical_crossentropy")
+
+    def run_ffnn() -> None:
+        model.fit(x, y_onehot, epochs=1, batch_size=128, verbose=0, seed=0)
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, 10),
+    )
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(labels)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def run_torch() -> None:
+        perm = torch.randperm(n)
+        for start in range(0, n, 128):
+            idx = perm[start : start + 128]
+            opt.zero_grad()
+            loss_fn(net(tx[idx]), ty[idx]).backward()
+            opt.step()
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=(256, 128),
+        solver="sgd",
+        learning_rate_init=0.1,
+        batch_size=128,
+        max_iter=1,
+        alpha=0.0,
+        momentum=0.0,
+        random_state=0,
+        shuffle=True,
+        tol=0.0,
+        n_iter_no_change=10**9,
+    )
+
+    def run_sklearn() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(x, labels)
+
+    runs = {"ffnn": run_ffnn, "pytorch": run_torch, "sklearn": run_sklearn}
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for fn in runs.values():
+        fn()  # warm-up
+    for _ in range(rounds):
+        for name, fn in runs.items():
+            times[name].append(_median_time(fn, 1))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def tiny_benchmark(steps: int, rounds: int) -> dict[str, float]:
+    import torch
+
+    import ffnn
+
+    x, y = ffnn.datasets.higham_points()
+    x32, y32 = x.astype(np.float32), y.astype(np.float32)
+    model = ffnn.Sequential(
+        [
+            ffnn.Dense(2, activation="sigmoid", input_dim=2),
+            ffnn.Dense(3, activation="sigmoid"),
+            ffnn.Dense(2, activation="sigmoid"),
+        ],
+        seed=0,
+    )
+    model.compile(optimizer=ffnn.optimizers.SGD(learning_rate=0.05), loss="quadratic")
+    model.build()
+    model._prepare()
+    xs = [x32[i : i + 1] for i in range(10)]
+    ys = [y32[i : i + 1] for i in range(10)]
+
+    def run_ffnn_step() -> None:
+        for k in range(steps):
+            model._step(xs[k % 10], ys[k % 10])
+
+    xr = np.tile(x32, (steps // 10, 1))
+    yr = np.tile(y32, (steps // 10, 1))
+
+    def run_ffnn_fit() -> None:
+        model.fit(xr, yr, epochs=1, batch_size=1, verbose=0, shuffle=False)
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.l2 = torch.nn.Linear(2, 2)
+            self.l3 = torch.nn.Linear(2, 3)
+            self.l4 = torch.nn.Linear(3, 2)
+
+        def forward(self, a: torch.Tensor) -> torch.Tensor:
+            a = torch.sigmoid(self.l2(a))
+            a = torch.sigmoid(self.l3(a))
+            return torch.sigmoid(self.l4(a))
+
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    txs = [torch.from_numpy(v) for v in xs]
+    tys = [torch.from_numpy(v) for v in ys]
+
+    def run_torch() -> None:
+        for k in range(steps):
+            opt.zero_grad()
+            out = net(txs[k % 10])
+            loss = 0.5 * ((tys[k % 10] - out) ** 2).sum(dim=1).mean()
+            loss.backward()
+            opt.step()
+
+    runs = {"ffnn_step": run_ffnn_step, "ffnn_fit": run_ffnn_fit, "pytorch": run_torch}
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(rounds):
+        for name, fn in runs.items():
+            times[name].append(_median_time(fn, 1) / steps * 1e6)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def main() -> None:
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="10,000 samples instead of 60,000")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    n = 10_000 if args.quick else 60_000
+    ep = epoch_benchmark(args.rounds, n)
+    print(f"Epoch of 784-256-128-10 ReLU, {n} samples, batch 128, SGD (median of {args.rounds}):")
+    for name, sec in ep.items():
+        print(f"  {name:8s} {sec:7.3f} s")
+    print(f"  ffnn vs PyTorch eager: {ep['pytorch'] / ep['ffnn']:.2f}x faster")
+    print(f"  ffnn vs scikit-learn:  {ep['sklearn'] / ep['ffnn']:.2f}x faster")
+    tiny = tiny_benchmark(steps=20_000, rounds=args.rounds)
+    print("SGD step on the 2-2-3-2 Higham network (one sample):")
+    for name, us in tiny.items():
+        print(f"  {name:10s} {us:7.2f} us/step")
+    print(
+        f"  ffnn train step vs PyTorch nn.Module: {tiny['pytorch'] / tiny['ffnn_step']:.2f}x faster"
+    )
+    print(
+        f"  ffnn fit(batch_size=1) vs PyTorch:    {tiny['pytorch'] / tiny['ffnn_fit']:.2f}x faster"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,504 @@
+"""Layers: the building blocks of a :class:`~ffnn.Sequential` network.
+
+The contract every layer follows (documented on :class:`Layer`):
+
+* ``build(input_shape, rng)`` creates the parameters for inputs of shape
+  ``(batch, *input_shape[1:])`` using the Generator ``rng`` (no global random state);
+* ``__call__(x, training=False)`` maps a batch Tensor to a batch Tensor;
+* ``params`` lists the trainable Tensors, ``named_params`` names them;
+* ``get_config()`` / ``from_config()`` give a JSON-serialisable description;
+* ``count_params()`` counts the trainable numbers.
+
+Weights follow the notes: W has shape (units, inputs), so one sample maps as
+z = W a + b and a batch whose rows are samples as Z = X Wᵀ + b.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import autodiff as ad
+from .._registry import Registry
+from ..autodiff import Tensor
+from ..autodiff.ops import FUSED_ACTIVATIONS
+from . import activations, initializers, regularizers
+
+__all__ = [
+    "LAYERS",
+    "RBF",
+    "Activation",
+    "Dense",
+    "Dropout",
+    "Layer",
+    "Maxout",
+    "PReLU",
+    "get",
+]
+
+Shape = tuple[int, ...]
+
+
+class Layer:
+    """Base class: a differentiable map from a batch of inputs to a batch of outputs.
+
+    Parameters
+    ----------
+    name : str, optional
+        A name unique within the model (assigned by the model when omitted). It
+        prefixes the parameter names in model files.
+
+    Notes
+    -----
+    Subclasses implement ``build`` (creating parameters with :meth:`add_param`),
+    ``call`` and ``compute_output_shape``, and extend ``get_config`` with their own
+    constructor arguments so that ``type(layer).from_config(layer.get_config())``
+    rebuilds an equivalent, unbuilt layer.
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name
+        self.built = False
+        self.input_shape: Shape | None = None
+        self._params: dict[str, Tensor] = {}
+
+    # ----------------------------------------------------------------- contract
+    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
+        """Create the parameters for inputs of shape ``input_shape`` (batch axis first)."""
+        self.input_shape = tuple(input_shape)
+        self.built = True
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        """The layer's computation on a batch (override in subclasses)."""
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """Output shape for an input shape (batch axis first, may be None)."""
+        return tuple(input_shape)
+
+    def __call__(self, x: Any, training: bool = False) -> Tensor:
+        if not self.built:
+            raise RuntimeError(
+                f"layer {self.name!r} is not built: call build() or add it to a model"
+            )
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        return self.call(x, training=training)
+
+    # --------------------------------------------------------------- parameters
+    def add_param(self, name: str, value: np.ndarray) -> Tensor:
+        """Register a trainable parameter."""
+        t = Tensor(np.ascontiguousarray(value), requires_grad=True)
+        self._params[name] = t
+        return t
+
+    @property
+    def params(self) -> list[Tensor]:
+        """Trainable parameters in a fixed order."""
+        return list(self._params.values())
+
+    @property
+    def named_params(self) -> dict[str, Tensor]:
+        """Trainable parameters by name (``kernel``, ``bias``, ...)."""
+        return dict(self._params)
+
+    def count_params(self) -> int:
+        """Number of trainable scalars."""
+        return int(sum(p.data.size for p in self._params.values()))
+
+    def regularization_loss(self) -> Tensor | None:
+        """Penalty added to the training loss (None when the layer has none)."""
+        return None
+
+    # ------------------------------------------------------------ configuration
+    def get_config(self) -> dict[str, Any]:
+        """JSON-serialisable constructor arguments."""
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Rebuild an unbuilt layer from :meth:`get_config`'s output."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+def _positive_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _features(input_shape: Shape, layer: str) -> int:
+    if len(input_shape) != 2:
+        raise ValueError(
+            f"{layer} expects inputs of shape (batch, features), got shape {input_shape}"
+        )
+    return int(input_shape[-1])
+
+
+class Dense(Layer):
+    """Fully connected layer: a = f(x Wᵀ + b), with W of shape (units, inputs).
+
+    Parameters
+    ----------
+    units : int
+        Number of output units.
+    activation : str, dict or callable, optional
+        Any name of the activation registry (``"relu"``, ``"sigmoid"``, ...); None is
+        linear.
+    input_dim : int, optional
+        Number of input features; lets the model build before seeing data.
+    use_bias : bool, default True
+    kernel_initializer, bias_initializer : str, dict or callable
+        Names of the initializer registry; defaults Glorot uniform and zeros.
+    kernel_regularizer : str, dict or callable, optional
+        e.g. ``ffnn.regularizers.l2(1e-3)``, adding (λ/2)‖W‖²_F to the loss. Biases are
+        never regularised.
+    name : str, optional
+    output_dim : int, optional
+        Deprecated spelling of ``units`` (Keras 0.x, as in the notes).
+
+    Notes
+    -----
+    Computed with the fused ``linear`` primitive: one graph node for the affine map.
+    """
+
+    def __init__(
+        self,
+        units: int | None = None,
+        activation: Any = None,
+        input_dim: int | None = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        name: str | None = None,
+        output_dim: int | None = None,
+    ) -> None:
+        super().__init__(name)
+        if output_dim is not None:
+            warnings.warn(
+                "Dense(output_dim=...) is deprecated; use Dense(units=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if units is not None and units != output_dim:
+                raise ValueError(f"Dense got units={units} and output_dim={output_dim}")
+            units = output_dim
+        if units is None:
+            raise ValueError("Dense needs the number of units, e.g. Dense(64)")
+        self.units = _positive_int(units, "Dense units")
+        self.input_dim = None if input_dim is None else _positive_int(input_dim, "input_dim")
+        self.activation = activations.get(activation)
+        self._fused = (
+            self.activation.name in FUSED_ACTIVATIONS
+            and not self.activation.is_custom
+            and not self.activation.params
+        )
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+
+    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
+        """Create W (units, inputs) and b (units,)."""
+        n_in = _features(input_shape, "Dense")
+        if self.input_dim is not None and n_in != self.input_dim:
+            raise ValueError(
+                f"Dense {self.name!r} was declared with input_dim={self.input_dim} but "
+                f"receives {n_in} features"
+            )
+        self._params = {}
+        self.kernel = self.add_param(
+            "kernel", self.kernel_initializer((self.units, n_in), rng, dtype)
+        )
+        self.bias = (
+            self.add_param("bias", self.bias_initializer((self.units,), rng, dtype))
+            if self.use_bias
+            else None
+        )
+        super().build(input_shape, rng, dtype)
+
+    def linear(self, x: Tensor) -> Tensor:
+        """The pre-activation z = x Wᵀ + b."""
+        return ad.linear(x, self.kernel, self.bias)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        """a = f(x Wᵀ + b), one fused graph node for linear, relu, sigmoid and tanh."""
+        if self._fused:
+            return ad.dense(x, self.kernel, self.bias, activation=self.activation.name)
+        return self.activation(self.linear(x))
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """(batch, units)."""
+        return (*tuple(input_shape)[:-1], self.units)
+
+    def regularization_loss(self) -> Tensor | None:
+        """The kernel regulariser's penalty on W (None without one)."""
+        if self.kernel_regularizer is None:
+            return None
+        return self.kernel_regularizer(self.kernel)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments, nested objects as their configs."""
+        return {
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "input_dim": self.input_dim,
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer.get_config(),
+            "bias_initializer": self.bias_initializer.get_config(),
+            "kernel_regularizer": None
+            if self.kernel_regularizer is None
+            else self.kernel_regularizer.get_config(),
+            "name": self.name,
+        }
+
+
+class Activation(Layer):
+    """Applies an activation function elementwise (softmax along the last axis).
+
+    Parameters
+    ----------
+    activation : str, dict or callable
+        A name of the activation registry, e.g. ``Activation("relu")``.
+    **params
+        The activation's parameters, e.g. ``Activation("leaky_relu", gamma=0.1)``.
+    """
+
+    def __init__(self, activation: Any = "linear", name: str | None = None, **params: Any) -> None:
+        super().__init__(name)
+        if params:
+            if not isinstance(activation, str):
+                raise TypeError("activation parameters need the activation given by name")
+            activation = {"name": activation, **params}
+        self.activation = activations.get(activation)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        """f(x)."""
+        return self.activation(x)
+
+    def get_config(self) -> dict[str, Any]:
+        """The activation's config and the layer name."""
+        return {"activation": activations.serialize(self.activation), "name": self.name}
+
+
+class Dropout(Layer):
+    """Inverted dropout: during training each input is zeroed with probability ``rate``
+    and the survivors are scaled by 1 / (1 − rate); at inference it is the identity.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+        Probability of dropping a unit.
+    """
+
+    def __init__(self, rate: float, name: str | None = None) -> None:
+        super().__init__(name)
+        if not 0.0 <= float(rate) < 1.0:
+            raise ValueError(f"Dropout rate must lie in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+        self.rng: np.random.Generator | None = None
+
+    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
+        """Take a child generator for the masks."""
+        self.rng = np.random.default_rng(rng.integers(2**63))
+        super().build(input_shape, rng, dtype)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        """x · m / (1 − rate) with m ~ Bernoulli(1 − rate) when training; x otherwise."""
+        if not training or self.rate == 0.0:
+            return x
+        assert self.rng is not None
+        keep = self.rng.random(x.shape) >= self.rate
+        return x * (keep.astype(x.dtype) / np.asarray(1.0 - self.rate, dtype=x.dtype))
+
+    def get_config(self) -> dict[str, Any]:
+        """Rate and name."""
+        return {"rate": self.rate, "name": self.name}
+
+
+class Maxout(Layer):
+    """Maxout units: hᵢ = maxⱼ (xᵀW_{ij} + b_{ij}) over ``pieces`` affine pieces per unit.
+
+    Parameters
+    ----------
+    units : int
+        Number of maxout units.
+    pieces : int
+        Affine pieces k per unit (k ≥ 2 makes a piecewise-linear convex function).
+    kernel_initializer, bias_initializer : str, dict or callable
+    kernel_regularizer : optional
+
+    Notes
+    -----
+    The kernel has shape (units·pieces, inputs); rows ``i·pieces … i·pieces + k − 1``
+    are the pieces of unit i.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        pieces: int = 2,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.units = _positive_int(units, "Maxout units")
+        self.pieces = _positive_int(pieces, "Maxout pieces")
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+
+    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
+        """Create W (units·pieces, inputs) and b (units·pieces,)."""
+        n_in = _features(input_shape, "Maxout")
+        rows = self.units * self.pieces
+        self._params = {}
+        self.kernel = self.add_param("kernel", self.kernel_initializer((rows, n_in), rng, dtype))
+        self.bias = self.add_param("bias", self.bias_initializer((rows,), rng, dtype))
+        super().build(input_shape, rng, dtype)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        """Max over the pieces of each unit."""
+        z = ad.linear(x, self.kernel, self.bias)
+        return z.reshape(-1, self.units, self.pieces).max(axis=-1)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """(batch, units)."""
+        return (input_shape[0], self.units)
+
+    def regularization_loss(self) -> Tensor | None:
+        """The kernel regulariser's penalty (None without one)."""
+        if self.kernel_regularizer is None:
+            return None
+        return self.kernel_regularizer(self.kernel)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        return {
+            "units": self.units,
+            "pieces": self.pieces,
+            "kernel_initializer": self.kernel_initializer.get_config(),
+            "bias_initializer": self.bias_initializer.get_config(),
+            "kernel_regularizer": None
+            if self.kernel_regularizer is None
+            else self.kernel_regularizer.get_config(),
+            "name": self.name,
+        }
+
+
+class RBF(Layer):
+    """Radial basis function units: hᵢ = exp(−γᵢ ‖x − cᵢ‖²) with learnable centres cᵢ.
+
+    Parameters
+    ----------
+    units : int
+        Number of centres.
+    gamma : float, default 1.0
+        Initial width parameter γ > 0 (shared initial value for all units).
+    trainable_gamma : bool, default False
+        Learn one γᵢ per unit, parameterised as γᵢ = exp(log_gamma_i) to stay positive.
+    centers_initializer : str, dict or callable, default uniform on [−1, 1]
+        Initial centres, shape (units, inputs).
+    """
+
+    def __init__(
+        self,
+        units: int,
+        gamma: float = 1.0,
+        trainable_gamma: bool = False,
+        centers_initializer: Any = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.units = _positive_int(units, "RBF units")
+        if not float(gamma) > 0:
+            raise ValueError(f"RBF gamma must be positive, got {gamma!r}")
+        self.gamma = float(gamma)
+        self.trainable_gamma = bool(trainable_gamma)
+        if centers_initializer is None:
+            centers_initializer = {"name": "uniform", "minval": -1.0, "maxval": 1.0}
+        self.centers_initializer = initializers.get(centers_initializer)
+
+    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
+        """Create the centres (units, inputs) and, if trainable, log γ (units,)."""
+        n_in = _features(input_shape, "RBF")
+        self._params = {}
+        self.centers = self.add_param(
+            "centers", self.centers_initializer((self.units, n_in), rng, dtype)
+        )
+        self.log_gamma = (
+            self.add_param("log_gamma", np.full(self.units, np.log(self.gamma), dtype=dtype))
+            if self.trainable_gamma
+            else None
+        )
+        super().build(input_shape, rng, dtype)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        """exp(−γ‖x − c‖²), with ‖x − c‖² = ‖x‖² − 2xᵀc + ‖c‖² (clipped at 0)."""
+        c = self.centers
+        sq = (x * x).sum(axis=1, keepdims=True) - 2.0 * (x @ c.T) + (c * c).sum(axis=1)
+        sq = ad.maximum(sq, 0.0)
+        gamma: Any = ad.exp(self.log_gamma) if self.log_gamma is not None else self.gamma
+        return ad.exp(-(sq * gamma))
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """(batch, units)."""
+        return (input_shape[0], self.units)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        return {
+            "units": self.units,
+            "gamma": self.gamma,
+            "trainable_gamma": self.trainable_gamma,
+            "centers_initializer": self.centers_initializer.get_config(),
+            "name": self.name,
+        }
+
+
+class PReLU(Layer):
+    """Parametric ReLU: f(x) = x for x > 0 and αᵢ·x otherwise, one learnable αᵢ per unit.
+
+    Parameters
+    ----------
+    alpha_initializer : float, default 0.25
+        Initial slope (He et al., 2015).
+    """
+
+    def __init__(self, alpha_initializer: float = 0.25, name: str | None = None) -> None:
+        super().__init__(name)
+        self.alpha_initializer = float(alpha_initializer)
+
+    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
+        """Create α of shape (features,)."""
+        n = _features(input_shape, "PReLU")
+        self._params = {}
+        self.alpha = self.add_param("alpha", np.full(n, self.alpha_initializer, dtype=dtype))
+        super().build(input_shape, rng, dtype)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        """where(x > 0, x, α·x)."""
+        return ad.where(x.data > 0, x, x * self.alpha)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        return {"alpha_initializer": self.alpha_initializer, "name": self.name}
+
+
+LAYERS: Registry[type[Layer]] = Registry("layer")
+for _cls in (Dense, Activation, Dropout, Maxout, RBF, PReLU):
+    LAYERS.register(_cls.__name__, _cls)
+
+
+def get(name: str) -> type[Layer]:
+    """The layer class registered under ``name`` (case-insensitive)."""
+    return LAYERS.lookup(name)

@@ -1,0 +1,432 @@
+"""Callbacks: code that runs at fixed points of ``fit`` (Keras' contract).
+
+``fit`` owns the loop; callbacks observe it and may set ``model.stop_training`` (with
+``model.stop_reason``), change the optimiser's learning rate, or save and restore
+weights. Early stopping lives here, never in optimisers.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+import numpy as np
+
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+    "LearningRateScheduler",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+]
+
+log = logging.getLogger(__name__)
+Logs = dict[str, float]
+
+
+class Callback:
+    """Base class. Override any of the ``on_*`` hooks; ``self.model`` is the model.
+
+    Hooks: ``on_train_begin(logs)``, ``on_epoch_begin(epoch, logs)``,
+    ``on_batch_end(batch, logs)`` (``logs["loss"]`` is the batch loss),
+    ``on_epoch_end(epoch, logs)`` (training and validation metrics of the epoch) and
+    ``on_train_end(logs)``, which runs however training ends.
+    """
+
+    model: Any = None
+
+    def set_model(self, model: Any) -> None:
+        """Attach the model being trained."""
+        self.model = model
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Before the first epoch."""
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """After the last epoch, whatever stopped training."""
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Before each epoch (0-based)."""
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """After each epoch, with its metrics."""
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """After each training step."""
+
+
+class CallbackList:
+    """Dispatches each hook to a list of callbacks, in order."""
+
+    def __init__(self, callbacks: Sequence[Callback], model: Any) -> None:
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks must be ffnn Callback objects, got {type(cb).__name__}")
+            cb.set_model(model)
+        self.callbacks = list(callbacks)
+        self.wants_batches = any(
+            type(cb).on_batch_end is not Callback.on_batch_end for cb in self.callbacks
+        )
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_train_begin(logs)
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_train_end(logs)
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_batch_end(batch, logs)
+
+
+class History(Callback):
+    """Records every epoch's logs: ``history["loss"]`` is the list of epoch losses.
+
+    Attributes
+    ----------
+    history : dict[str, list[float]]
+    epoch : list[int]
+        The epochs recorded.
+    stop_reason : str or None
+        Why training stopped before its last epoch (from the callback that stopped it).
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.stop_reason: str | None = None
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Start a fresh record."""
+        self.history = {}
+        self.epoch = []
+        self.stop_reason = None
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Append this epoch's values."""
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """Keep the model's stop reason."""
+        self.stop_reason = getattr(self.model, "stop_reason", None)
+
+
+def _resolve_mode(mode: str, monitor: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode != "auto":
+        return mode
+    return "max" if any(k in monitor for k in ("acc", "r2", "auc")) else "min"
+
+
+def _monitored(logs: Logs | None, monitor: str, who: str) -> float:
+    logs = logs or {}
+    if monitor not in logs:
+        raise ValueError(
+            f"{who} monitors {monitor!r}, which this training does not log; available: "
+            f"{', '.join(sorted(logs)) or 'none'} (val_* keys need validation data)"
+        )
+    return float(logs[monitor])
+
+
+class EarlyStopping(Callback):
+    """Stop when the monitored quantity stops improving, then restore the best weights.
+
+    The notes' rule "train until the validation error stops falling": after each epoch
+    the monitored value is compared with the best so far; after ``patience`` epochs
+    without an improvement of more than ``min_delta`` training stops. With
+    ``restore_best_weights=True`` the weights of the best epoch are put back whenever
+    training ends: by patience, at the last epoch, or on a NaN.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+    min_delta : float, default 0
+        Smallest change that counts as an improvement.
+    patience : int, default 0
+        Epochs without improvement before stopping.
+    mode : {"auto", "min", "max"}
+        "auto" maximises accuracy-like names and minimises the rest.
+    baseline : float, optional
+        Stop if the value does not beat this within ``patience`` epochs.
+    restore_best_weights : bool, default True
+    start_from_epoch : int, default 0
+        Epochs of warm-up before stopping may happen.
+
+    Attributes
+    ----------
+    best : float
+    best_epoch : int or None
+    stopped_epoch : int or None
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = True,
+        start_from_epoch: int = 0,
+    ) -> None:
+        if patience < 0:
+            raise ValueError(f"patience must be >= 0, got {patience}")
+        self.monitor = monitor
+        self.min_delta = abs(float(min_delta))
+        self.patience = int(patience)
+        self.mode = _resolve_mode(mode, monitor)
+        self.baseline = baseline
+        self.restore_best_weights = bool(restore_best_weights)
+        self.start_from_epoch = int(start_from_epoch)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.wait = 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_weights: list[np.ndarray] | None = None
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+
+    def _improved(self, value: float, reference: float) -> bool:
+        if self.mode == "min":
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Reset the record (the callback may be reused)."""
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Compare, remember the best weights, stop after ``patience`` bad epochs."""
+        value = _monitored(logs, self.monitor, "EarlyStopping")
+        if not math.isfinite(value):
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            self.model.stop_reason = f"{self.monitor} became {value} at epoch {epoch + 1}"
+            return
+        reference = self.best
+        if self.best_epoch is None and self.baseline is not None:
+            reference = self.baseline
+        if (self.best_epoch is None and self.baseline is None) or self._improved(value, reference):
+            self.best = value
+            self.best_epoch = epoch
+            self.wait = 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        if epoch < self.start_from_epoch:
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            self.model.stop_reason = (
+                f"early stopping: {self.monitor} did not improve for {self.wait} epoch(s); "
+                f"best {self.best:.6g} at epoch {(self.best_epoch or 0) + 1}"
+            )
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """Restore the best epoch's weights, whatever ended training."""
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+            log.info("restored the weights of epoch %d", (self.best_epoch or 0) + 1)
+
+
+class TerminateOnNaN(Callback):
+    """Stop as soon as a batch loss is NaN or infinite and restore the last finite weights.
+
+    The weights saved at the start of each epoch are put back, and ``model.stop_reason``
+    (also ``History.stop_reason``) says which epoch and batch failed.
+    """
+
+    def __init__(self) -> None:
+        self._weights: list[np.ndarray] | None = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Remember the weights the epoch starts from."""
+        self._epoch = epoch
+        self._weights = self.model.get_weights()
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Stop and restore on a non-finite loss."""
+        loss = float((logs or {}).get("loss", 0.0))
+        if math.isfinite(loss):
+            return
+        self.model.stop_training = True
+        self.model.stop_reason = (
+            f"loss became {loss} at epoch {self._epoch + 1}, batch {batch + 1}; restored the "
+            f"weights from the start of epoch {self._epoch + 1}"
+        )
+        if self._weights is not None:
+            self.model.set_weights(self._weights)
+        log.warning("TerminateOnNaN: %s", self.model.stop_reason)
+
+
+class CSVLogger(Callback):
+    """Append each epoch's logs as a row of a CSV file (header from the first epoch).
+
+    Parameters
+    ----------
+    filename : str or path
+    separator : str, default ","
+    append : bool, default False
+        Append to an existing file instead of overwriting it.
+    """
+
+    def __init__(self, filename: Any, separator: str = ",", append: bool = False) -> None:
+        self.filename = filename
+        self.separator = separator
+        self.append = append
+        self._file: IO[str] | None = None
+        self._writer: Any = None
+        self._keys: list[str] | None = None
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Open the file."""
+        self._file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115
+        self._writer = None
+        self._keys = None
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Write one row and flush it."""
+        logs = logs or {}
+        assert self._file is not None
+        if self._writer is None:
+            self._keys = sorted(logs)
+            self._writer = csv.writer(self._file, delimiter=self.separator)
+            if not self.append or self._file.tell() == 0:
+                self._writer.writerow(["epoch", *self._keys])
+        assert self._keys is not None
+        self._writer.writerow([epoch, *(logs.get(k, "") for k in self._keys)])
+        self._file.flush()
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """Close the file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch from ``schedule(epoch, lr)``.
+
+    Parameters
+    ----------
+    schedule : callable
+        ``schedule(epoch, current_lr) -> new_lr`` with 0-based epochs.
+    """
+
+    def __init__(self, schedule: Callable[[int, float], float]) -> None:
+        if not callable(schedule):
+            raise TypeError("LearningRateScheduler needs a callable schedule(epoch, lr)")
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Apply the schedule."""
+        opt = self.model.optimizer
+        lr = float(self.schedule(epoch, float(opt.current_learning_rate)))
+        if not math.isfinite(lr) or lr < 0:
+            raise ValueError(f"the schedule returned an invalid learning rate {lr!r}")
+        opt.learning_rate = lr
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Log the rate used."""
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.current_learning_rate)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when the monitored value plateaus.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+    factor : float, default 0.1
+        New rate = rate · factor (0 < factor < 1).
+    patience : int, default 10
+        Epochs without improvement before reducing.
+    mode : {"auto", "min", "max"}
+    min_delta : float, default 1e-4
+    cooldown : int, default 0
+        Epochs to wait after a reduction before counting again.
+    min_lr : float, default 0
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ) -> None:
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"ReduceLROnPlateau factor must lie in (0, 1), got {factor}")
+        self.monitor = monitor
+        self.factor = float(factor)
+        self.patience = int(patience)
+        self.mode = _resolve_mode(mode, monitor)
+        self.min_delta = abs(float(min_delta))
+        self.cooldown = int(cooldown)
+        self.min_lr = float(min_lr)
+        self.best = math.inf
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Reset the record."""
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Reduce the rate after ``patience`` epochs without improvement."""
+        value = _monitored(logs, self.monitor, "ReduceLROnPlateau")
+        opt = self.model.optimizer
+        if logs is not None:
+            logs["learning_rate"] = float(opt.current_learning_rate)
+        better = (
+            value < self.best - self.min_delta
+            if self.mode == "min"
+            else value > self.best + self.min_delta
+        )
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if better:
+            self.best = value
+            self.wait = 0
+            return
+        if self.cooldown_counter > 0:
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            old = float(opt.current_learning_rate)
+            new = max(old * self.factor, self.min_lr)
+            if new < old:
+                opt.learning_rate = new
+                log.info("ReduceLROnPlateau: learning rate %.3g -> %.3g", old, new)
+            self.cooldown_counter = self.cooldown
+            self.wait = 0

@@ -1,0 +1,134 @@
+"""Input validation, validation splits and batching for the training loop.
+
+Inputs may be lists, NumPy arrays or pandas objects. They are converted once, at the
+door, to C-contiguous float arrays of the model's dtype; every problem is reported with
+the numbers that show it (shapes, counts, the first bad position).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+__all__ = ["as_features", "as_targets", "batches", "check_finite", "split_validation"]
+
+
+def _to_numpy(data: Any, what: str) -> np.ndarray:
+    if data is None:
+        raise ValueError(f"{what} is None")
+    if hasattr(data, "to_numpy") and not isinstance(data, np.ndarray):  # pandas
+        data = data.to_numpy()
+    try:
+        arr = np.asarray(data)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{what} could not be converted to an array: {exc}") from None
+    if arr.dtype.kind == "O":
+        try:
+            arr = arr.astype(np.float64)
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"{what} holds non-numeric values (dtype object); ffnn needs numbers"
+            ) from None
+    if arr.dtype.kind not in "fiub":
+        raise ValueError(f"{what} has dtype {arr.dtype}; ffnn needs numeric data")
+    return arr
+
+
+def check_finite(arr: np.ndarray, what: str) -> None:
+    """Raise a ValueError giving the count and first position of NaN/inf values."""
+    if arr.dtype.kind != "f":
+        return
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{what} contains {int(bad.sum())} NaN or infinite value(s); the first is at "
+            f"index {first}"
+        )
+
+
+def as_features(x: Any, dtype: Any, n_features: int | None = None, what: str = "x") -> np.ndarray:
+    """Validate inputs as a (samples, features) float array of ``dtype``.
+
+    Parameters
+    ----------
+    x : array_like
+        Samples in rows. A 1-D input is treated as one feature per sample.
+    dtype : dtype
+        The model's dtype.
+    n_features : int, optional
+        The number of features the model expects.
+    what : str
+        How to call ``x`` in error messages.
+    """
+    arr = _to_numpy(x, what)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{what} must be 2-D (samples, features), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{what} has no samples (shape {arr.shape})")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    check_finite(arr, what)
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{what} has {arr.shape[1]} features but the model expects {n_features}")
+    return arr
+
+
+def as_targets(
+    y: Any, dtype: Any, n_samples: int, integer_labels: bool, what: str = "y"
+) -> np.ndarray:
+    """Validate targets: integer labels (N,) for sparse losses, else a float (N, K) array."""
+    arr = _to_numpy(y, what)
+    if arr.shape[:1] != (n_samples,):
+        raise ValueError(
+            f"{what} has {arr.shape[0] if arr.ndim else 0} samples but x has {n_samples}"
+        )
+    if integer_labels:
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(
+                f"{what} must hold one integer label per sample for a sparse loss, got "
+                f"shape {arr.shape}"
+            )
+        check_finite(arr, what)
+        if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
+            raise ValueError(f"{what} must hold integer class labels for a sparse loss")
+        return np.ascontiguousarray(arr, dtype=np.intp)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    check_finite(arr, what)
+    return arr
+
+
+def split_validation(
+    x: np.ndarray, y: np.ndarray, fraction: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hold out the last ``fraction`` of the samples (before shuffling), as Keras does."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation_split must lie in (0, 1), got {fraction!r}")
+    n = x.shape[0]
+    n_val = int(n * fraction)
+    if n_val < 1 or n_val >= n:
+        raise ValueError(
+            f"validation_split={fraction} of {n} samples leaves {n_val} for validation and "
+            f"{n - n_val} for training; both need at least one"
+        )
+    cut = n - n_val
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def batches(
+    n: int, batch_size: int | None, perm: np.ndarray | None = None
+) -> Iterator[slice | np.ndarray]:
+    """Yield slices (or index arrays when ``perm`` is given) covering ``range(n)``."""
+    size = n if batch_size is None else batch_size
+    for start in range(0, n, size):
+        if perm is None:
+            yield slice(start, min(start + size, n))
+        else:
+            yield perm[start : start + size]

@@ -1,0 +1,486 @@
+"""``Sequential``: a stack of layers with Keras' compile / fit / evaluate / predict."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import autodiff as ad
+from .. import optim
+from ..autodiff import Tensor
+from ..nn import layers as layers_mod
+from ..nn import losses, metrics
+from ..nn.layers import Layer
+from . import data
+from .callbacks import Callback, History
+
+__all__ = ["Sequential"]
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class Sequential:
+    """A feedforward network: layers applied one after the other.
+
+    Parameters
+    ----------
+    layers : sequence of Layer, optional
+    name : str, optional
+    seed : int, optional
+        Seed of the weight initialisation. When None, ``fit(seed=...)`` seeds it, and
+        without either the initial weights come from fresh OS entropy.
+    dtype : {"float32", "float64"}, default "float32"
+        Precision of the parameters and computations; inputs are converted to it.
+
+    Examples
+    --------
+    The notes' Keras snippet runs as written::
+
+        model = Sequential()
+        model.add(Dense(64, input_dim=100))
+        model.add(Activation("relu"))
+        model.add(Dense(10))
+        model.add(Activation("softmax"))
+        model.compile(loss="categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
+        model.fit(X_train, Y_train, epochs=5, batch_size=32)
+        model.evaluate(X_test, Y_test, batch_size=32)
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer] | None = None,
+        name: str | None = None,
+        seed: int | None = None,
+        dtype: Any = "float32",
+    ) -> None:
+        self.layers: list[Layer] = []
+        self.name = name or "sequential"
+        self.seed = seed
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in _FLOATS:
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.optimizer: Any = None
+        self.loss: Any = None
+        self.metrics: list[tuple[str, Any]] = []
+        self.built = False
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self.history: History | None = None
+        self._fused = False
+        self._train_loss: Any = None
+        for layer in layers or ():
+            self.add(layer)
+
+    # ------------------------------------------------------------ structure
+    def add(self, layer: Layer) -> None:
+        """Append a layer (named ``dense``, ``dense_1``, ... when it has no name)."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add needs a Layer, got {type(layer).__name__}")
+        taken = {lay.name for lay in self.layers}
+        if layer.name is None:
+            base = type(layer).__name__.lower()
+            k, name = 0, base
+            while name in taken:
+                k += 1
+                name = f"{base}_{k}"
+            layer.name = name
+        elif layer.name in taken:
+            raise ValueError(f"a layer named {layer.name!r} is already in the model")
+        self.layers.append(layer)
+        self.built = False
+
+    @property
+    def input_dim(self) -> int | None:
+        """Number of input features if known (declared or seen)."""
+        if self.layers and self.layers[0].input_shape is not None:
+            return int(self.layers[0].input_shape[-1])
+        return getattr(self.layers[0], "input_dim", None) if self.layers else None
+
+    def build(self, input_dim: int | None = None, seed: int | None = None) -> None:
+        """Create every layer's parameters for ``input_dim`` features."""
+        if not self.layers:
+            raise ValueError("the model has no layers; add some with model.add(...)")
+        input_dim = input_dim if input_dim is not None else self.input_dim
+        if input_dim is None:
+            raise ValueError(
+                "the number of input features is unknown: give the first layer input_dim= "
+                "or call fit/predict with data"
+            )
+        seed = self.seed if self.seed is not None else seed
+        rng = np.random.default_rng(seed)
+        shape: tuple[Any, ...] = (None, int(input_dim))
+        for layer in self.layers:
+            layer.build(shape, rng, self.dtype)
+            shape = layer.compute_output_shape(shape)
+        self.output_shape = shape
+        self.built = True
+        if self.optimizer is not None:
+            self.optimizer.build(self.params)
+
+    def _ensure_built(self, n_features: int, seed: int | None = None) -> None:
+        if not self.built:
+            self.build(n_features, seed)
+
+    @property
+    def params(self) -> list[Tensor]:
+        """All trainable parameters, layer by layer."""
+        return [p for layer in self.layers for p in layer.params]
+
+    def count_params(self) -> int:
+        """Total trainable scalars: Σ (M_l + 1)·M_{l+1} for a stack of dense layers."""
+        return sum(layer.count_params() for layer in self.layers)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of all parameter arrays, in :attr:`params` order."""
+        return [p.data.copy() for p in self.params]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Overwrite the parameters in place from arrays in :attr:`params` order."""
+        params = self.params
+        if len(weights) != len(params):
+            raise ValueError(f"set_weights got {len(weights)} arrays; the model has {len(params)}")
+        arrays = [np.asarray(w) for w in weights]
+        for i, (p, w) in enumerate(zip(params, arrays, strict=True)):
+            if w.shape != p.data.shape:
+                raise ValueError(
+                    f"set_weights: array {i} has shape {w.shape}, parameter needs {p.data.shape}"
+                )
+        for p, w in zip(params, arrays, strict=True):
+            np.copyto(p.data, w, casting="same_kind")
+
+    # --------------------------------------------------------------- compile
+    def compile(
+        self,
+        optimizer: Any = "sgd",
+        loss: Any = "mse",
+        metrics: Iterable[Any] | None = None,
+    ) -> None:
+        """Choose the optimiser, the loss and the metrics.
+
+        Parameters
+        ----------
+        optimizer : str, dict or Optimizer
+            A name of the optimiser registry (``"sgd"``, ``"adam"``, ...) or an instance.
+        loss : str, dict or Loss
+            A name of the loss registry. When the network ends in sigmoid (softmax) and
+            the loss is binary (categorical or sparse categorical) cross-entropy, training
+            computes the loss from the logits: stable, with gradient p − y, and equal to
+            the unfused value within rounding.
+        metrics : list of str or callables, optional
+            Names of the metric registry (``"accuracy"``, ``"mse"``, ``"mae"``, ``"r2"``).
+        """
+        self.optimizer = optim.get(optimizer)
+        self.loss = losses.get(loss)
+        self.metrics = []
+        self.metrics = [_metric(m) for m in metrics or ()]
+        if self.built:
+            self.optimizer.build(self.params)
+
+    def _prepare(self) -> None:
+        """Resolve the fused logits path for the current last layer and loss."""
+        if self.optimizer is None or self.loss is None:
+            raise RuntimeError("compile the model before training: model.compile(optimizer, loss)")
+        act = getattr(self.layers[-1], "activation", None)
+        act_name = getattr(act, "name", None)
+        fuses = getattr(self.loss, "fuses_with", None)
+        self._fused = bool(fuses) and act_name == fuses and not self.loss.from_logits
+        self._train_loss = self.loss.with_logits() if self._fused else self.loss
+        self._regularized = [lay for lay in self.layers if _has_penalty(lay)]
+
+    # --------------------------------------------------------------- forward
+    def __call__(self, x: Any, training: bool = False) -> Tensor:
+        return self.forward(x, training=training)
+
+    def forward(self, x: Any, training: bool = False, logits: bool = False) -> Tensor:
+        """Run the layers on a batch; ``logits=True`` stops before the final activation."""
+        t = x if isinstance(x, Tensor) else Tensor(x, dtype=self.dtype)
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            if logits and i == last:
+                if isinstance(layer, layers_mod.Dense):
+                    return layer.linear(t)
+                if isinstance(layer, layers_mod.Activation):
+                    return t
+            t = layer(t, training=training)
+        return t
+
+    def _regularization(self) -> Tensor | None:
+        total: Tensor | None = None
+        for layer in self._regularized:
+            r = layer.regularization_loss()
+            if r is not None:
+                total = r if total is None else total + r
+        return total
+
+    def _objective(self, x: np.ndarray, y: np.ndarray, sample_weight: Any, training: bool):  # type: ignore[no-untyped-def]
+        """The training objective (loss + penalties) and the network output."""
+        out = self.forward(Tensor(x), training=training, logits=self._fused)
+        if sample_weight is None:  # targets were prepared by _validate
+            loss = self._train_loss.total(y, out)
+        else:
+            loss = self._train_loss(y, out, sample_weight)
+        reg = self._regularization()
+        return (loss if reg is None else loss + reg), out
+
+    def _step(
+        self, x: np.ndarray, y: np.ndarray, sample_weight: Any = None
+    ) -> tuple[float, np.ndarray]:
+        if getattr(
+            self.optimizer, "full_batch", False
+        ):  # L-BFGS, Levenberg–Marquardt: see training.problem
+            from .problem import Problem
+
+            return self.optimizer.step_problem(Problem(self, x, y, sample_weight))  # type: ignore[no-any-return,unused-ignore]
+        objective, out = self._objective(x, y, sample_weight, training=True)
+        for p in self.params:
+            p.grad = None
+        objective.backward()
+        self.optimizer.step()
+        return float(objective.data), out.data
+
+    def train_step(self, x: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
+        """One optimiser step on one batch; returns ``{"loss": value before the step}``."""
+        xa, ya, sw = self._validate(x, y, sample_weight)
+        self._prepare()
+        return {"loss": self._step(xa, ya, sw)[0]}
+
+    def jacobian(self, x: Any, y: Any = None) -> np.ndarray:
+        """Jacobian of the residuals r = y − ŷ (or of ŷ when ``y`` is None) with respect to
+        all parameters: shape (n_samples·n_outputs, n_params), rows sample-major, columns
+        in the order of :func:`ffnn.utils.flatten_params`."""
+        from .problem import residual_jacobian
+
+        return residual_jacobian(self, x, y)
+
+    # --------------------------------------------------------------- data
+    def _integer_targets(self) -> bool:
+        return getattr(self.loss, "name", "") == "sparse_categorical_crossentropy"
+
+    def _validate(
+        self, x: Any, y: Any, sample_weight: Any = None, what: str = ""
+    ) -> tuple[np.ndarray, np.ndarray, Any]:
+        xa = data.as_features(x, self.dtype, self.input_dim, what=f"{what}x")
+        self._ensure_built(xa.shape[1])
+        if self.loss is None:
+            raise RuntimeError("compile the model first: model.compile(optimizer, loss)")
+        raw_y = y
+        ya = data.as_targets(y, self.dtype, xa.shape[0], self._integer_targets(), what=f"{what}y")
+        n_out = self.output_shape[-1]
+        if not self._integer_targets() and ya.shape[1] != n_out:
+            hint = ""
+            if getattr(self.loss, "name", "") == "categorical_crossentropy" and ya.shape[1] == 1:
+                kind = np.asarray(raw_y).dtype.kind
+                if kind in "iu" or np.all(ya == np.round(ya)):
+                    hint = (
+                        "; these look like integer class labels: use "
+                        "loss='sparse_categorical_crossentropy' or one-hot encode them"
+                    )
+            raise ValueError(
+                f"{what}y has shape {ya.shape} but the model's output has shape "
+                f"(n_samples, {n_out}){hint}"
+            )
+        dummy = Tensor(np.broadcast_to(np.zeros((), self.dtype), (len(ya), n_out)))
+        ya = self.loss.prepare(ya, dummy)
+        sw = None
+        if sample_weight is not None:
+            sw = np.asarray(sample_weight, dtype=self.dtype).reshape(-1)
+            if sw.shape[0] != xa.shape[0]:
+                raise ValueError(
+                    f"sample_weight has {sw.shape[0]} entries but x has {xa.shape[0]} samples"
+                )
+            data.check_finite(sw, "sample_weight")
+            if np.any(sw < 0):
+                raise ValueError("sample_weight must be non-negative")
+        return xa, ya, sw
+
+    # --------------------------------------------------------------- fit & co
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        epochs: int = 1,
+        batch_size: int | None = 32,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, ...] | None = None,
+        shuffle: bool = True,
+        callbacks: Sequence[Callback] | None = None,
+        verbose: int = 1,
+        seed: int | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        nb_epoch: int | None = None,
+    ) -> History:
+        """Train for ``epochs`` passes over the data.
+
+        Parameters
+        ----------
+        x, y : array_like
+            Samples in rows (lists, NumPy arrays or pandas objects).
+        epochs : int
+        batch_size : int or None, default 32
+            None means full-batch gradient descent; 1 is the per-sample SGD of the
+            notes' Algorithm 4.1.
+        validation_split : float
+            Fraction of the last samples held out for validation (before shuffling).
+        validation_data : (x_val, y_val) or (x_val, y_val, sample_weight_val)
+        shuffle : bool
+            Reshuffle the samples every epoch.
+        callbacks : list of Callback
+        verbose : {0, 1, 2}
+            1: a progress bar per epoch (one line per epoch when not on a terminal);
+            2: one line per epoch; 0: silent.
+        seed : int, optional
+            Seeds shuffling and dropout (and the initial weights if the model has no
+            seed and is not built yet).
+        sample_weight : array_like, optional
+            One non-negative weight per sample.
+        initial_epoch : int
+            Epoch to start counting from (for resumed runs).
+        nb_epoch : int, optional
+            Deprecated spelling of ``epochs`` (Keras 0.x, as in the notes).
+
+        Returns
+        -------
+        History
+            ``history.history`` maps ``loss``, metric names and ``val_*`` to per-epoch lists.
+        """
+        if nb_epoch is not None:
+            warnings.warn(
+                "fit(nb_epoch=...) is deprecated; use fit(epochs=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            epochs = nb_epoch
+        from .loop import fit_loop
+
+        return fit_loop(
+            self,
+            x,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            callbacks=list(callbacks or ()),
+            verbose=verbose,
+            seed=seed,
+            sample_weight=sample_weight,
+            initial_epoch=initial_epoch,
+        )
+
+    def _raw_outputs(self, x: np.ndarray, batch_size: int | None, logits: bool) -> np.ndarray:
+        with ad.no_grad():
+            if batch_size is None or batch_size >= len(x):
+                return self.forward(Tensor(x), logits=logits).data
+            parts = [
+                self.forward(Tensor(x[s]), logits=logits).data
+                for s in data.batches(len(x), batch_size)
+            ]
+        return np.concatenate(parts, axis=0)
+
+    def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """Network outputs for ``x`` (probabilities for a sigmoid/softmax output)."""
+        xa = data.as_features(x, self.dtype, self.input_dim)
+        self._ensure_built(xa.shape[1])
+        _check_batch_size(batch_size)
+        return self._raw_outputs(xa, batch_size, logits=False)
+
+    def _final_activation(self, raw: np.ndarray) -> np.ndarray:
+        if not self._fused:
+            return raw
+        with ad.no_grad():
+            return self.layers[-1].activation(Tensor(raw)).data  # type: ignore[attr-defined]
+
+    def _scores(
+        self, xa: np.ndarray, ya: np.ndarray, sw: Any, batch_size: int | None
+    ) -> dict[str, float]:
+        raw = self._raw_outputs(xa, batch_size, logits=self._fused)
+        with ad.no_grad():
+            loss = (
+                self._train_loss.total(ya, Tensor(raw))
+                if sw is None
+                else self._train_loss(ya, Tensor(raw), sw)
+            )
+            reg = self._regularization()
+            value = float(loss.data) + (float(reg.data) if reg is not None else 0.0)
+        logs = {"loss": value}
+        if self.metrics:
+            pred = self._final_activation(raw)
+            for name, fn in self.metrics:
+                logs[name] = float(fn(ya, pred))
+        return logs
+
+    def evaluate(
+        self,
+        x: Any,
+        y: Any,
+        batch_size: int | None = 32,
+        sample_weight: Any = None,
+        verbose: int = 0,
+        return_dict: bool = False,
+    ) -> Any:
+        """Loss (with penalties) and metrics on ``(x, y)``.
+
+        Returns the loss alone when no metrics were compiled, otherwise
+        ``[loss, *metrics]`` (or a dict with ``return_dict=True``), as Keras does. The
+        loss is computed once on the whole output, so sum-type losses are exact.
+        """
+        _check_batch_size(batch_size)
+        xa, ya, sw = self._validate(x, y, sample_weight)
+        self._prepare()
+        logs = self._scores(xa, ya, sw, batch_size)
+        if verbose:
+            from .progress import format_logs
+
+            print(format_logs(logs))
+        if return_dict:
+            return logs
+        return logs["loss"] if not self.metrics else list(logs.values())
+
+    # --------------------------------------------------------------- summary
+    def summary(self, print_fn: Any = None) -> str:
+        """A table of layers, output shapes and parameter counts (returned as text)."""
+        if not self.built:
+            self.build()  # needs input_dim on the first layer
+        rows = [("Layer (type)", "Output shape", "Param #")]
+        shape: tuple[Any, ...] = (None, self.input_dim)
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+            rows.append(
+                (f"{layer.name} ({type(layer).__name__})", str(shape), str(layer.count_params()))
+            )
+        widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
+        line = "-" * sum(widths)
+        out = [f'Model: "{self.name}"', line]
+        out += ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows[:1]]
+        out.append(line)
+        out += ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows[1:]]
+        out.append(line)
+        out.append(f"Total params: {self.count_params():,}")
+        text = "\n".join(out)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+
+def _has_penalty(layer: Layer) -> bool:
+    return getattr(layer, "kernel_regularizer", None) is not None
+
+
+def _metric(identifier: Any) -> tuple[str, Any]:
+    fn = metrics.get(identifier)
+    name = identifier if isinstance(identifier, str) else getattr(fn, "__name__", "metric")
+    return name, fn
+
+
+def _check_batch_size(batch_size: Any) -> None:
+    if batch_size is not None and (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
