@@ -1,0 +1,24 @@
+"""Warnings and exceptions raised by ffnn.
+
+ffnn reports bad input with the built-in ``ValueError``/``TypeError`` (naming the bad
+value); the classes here are for conditions that have no built-in equivalent.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConvergenceWarning", "NotFittedError"]
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative method stopped at its iteration limit without converging.
+
+    Raised, for example, by :class:`ffnn.Perceptron` when an epoch budget runs out on
+    data that are not linearly separable (XOR). It plays the role of
+    ``sklearn.exceptions.ConvergenceWarning`` without importing scikit-learn; filter it
+    with ``warnings.simplefilter("ignore", ffnn.exceptions.ConvergenceWarning)``.
+    """
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A model was used before ``fit`` (a ValueError and an AttributeError, as in
+    scikit-learn, so either ``except`` clause catches it)."""
