@@ -118,7 +118,7 @@ def test_early_stopping_on_real_validation_loss(rng) -> None:
 
 def test_early_stopping_needs_the_monitored_key(problem) -> None:
     model, x, y = problem
-    with pytest.raises(ValueError, match="val_loss.*available: loss"):
+    with pytest.raises(ValueError, match=r"val_loss.*available: loss"):
         model.fit(x, y, epochs=2, callbacks=[EarlyStopping()], verbose=0)
 
 

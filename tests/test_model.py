@@ -104,7 +104,7 @@ def test_evaluate_returns_loss_or_list_and_sum_losses_are_exact(rng: np.random.G
     expected = float(np.sum((pred - y) ** 2))
     assert model.evaluate(x, y, batch_size=7) == pytest.approx(expected, rel=1e-12)
     model.compile("sgd", "mse", metrics=["mae", "r2"])
-    loss, mae, r2 = model.evaluate(x, y, batch_size=7)
+    loss, mae, _r2 = model.evaluate(x, y, batch_size=7)
     assert loss == pytest.approx(np.mean((pred - y) ** 2), rel=1e-12)
     assert mae == pytest.approx(np.mean(np.abs(pred - y)), rel=1e-12)
     logs = model.evaluate(x, y, return_dict=True)
@@ -183,7 +183,7 @@ def test_unknown_names_list_the_valid_ones(kind: str, bad: str, match: str) -> N
 
 
 def test_unknown_activation_lists_valid_names() -> None:
-    with pytest.raises(ValueError, match="valid activation names are: .*relu"):
+    with pytest.raises(ValueError, match=r"valid activation names are: .*relu"):
         Dense(3, activation="rellu")
 
 
@@ -221,7 +221,7 @@ def test_same_seed_same_training(rng: np.random.Generator) -> None:
         np.testing.assert_array_equal(a, b)
 
 
-def Dropout_(rate: float) -> ffnn.Dropout:  # noqa: N802 - reads like the layer
+def Dropout_(rate: float) -> ffnn.Dropout:
     return ffnn.Dropout(rate)
 
 
@@ -299,3 +299,17 @@ def test_training_does_not_warn(rng: np.random.Generator) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.fit(x, labels, epochs=2, verbose=0, seed=0)
+
+
+def test_fit_seed_fixes_dropout_masks(rng: np.random.Generator) -> None:
+    """Guards against fit(seed=...) leaving dropout masks to the build-time generator."""
+    x, labels = _blobs(rng)
+    histories = {}
+    for seed in (1, 1, 2):
+        model = Sequential([Dense(16, "relu", input_dim=4), ffnn.Dropout(0.5),
+                            Dense(3, "softmax")], seed=0)
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        h = model.fit(x, labels, epochs=3, batch_size=None, shuffle=False, verbose=0, seed=seed)
+        histories.setdefault(seed, []).append(h.history["loss"])
+    assert histories[1][0] == histories[1][1]
+    assert histories[1][0] != histories[2][0]

@@ -205,8 +205,9 @@ def _reachable(root: Tensor) -> list[Tensor]:
     stack = [root]
     found = [root]
     while stack:
-        for p in stack.pop()._parents:
-            if isinstance(p, Tensor) and p.requires_grad and id(p) not in seen:
+        node = stack.pop()
+        for p, need in zip(node._parents, node._needs, strict=False):
+            if need and id(p) not in seen:
                 seen.add(id(p))
                 stack.append(p)
                 found.append(p)

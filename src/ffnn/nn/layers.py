@@ -133,6 +133,15 @@ def _positive_int(value: Any, what: str) -> int:
     return int(value)
 
 
+def _finite_positive(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float, np.floating))
+        and bool(np.isfinite(value))
+        and bool(value > 0)
+    )
+
+
 def _features(input_shape: Shape, layer: str) -> int:
     if len(input_shape) != 2:
         raise ValueError(
@@ -300,15 +309,19 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, name: str | None = None) -> None:
         super().__init__(name)
-        if not 0.0 <= float(rate) < 1.0:
-            raise ValueError(f"Dropout rate must lie in [0, 1), got {rate!r}")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
         self.rate = float(rate)
         self.rng: np.random.Generator | None = None
 
     def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
-        """Take a child generator for the masks."""
+        """Take a child generator for the masks (``fit(seed=...)`` replaces it)."""
         self.rng = np.random.default_rng(rng.integers(2**63))
         super().build(input_shape, rng, dtype)
+
+    def reseed(self, seed: Any) -> None:
+        """Draw future masks from ``numpy.random.default_rng(seed)``."""
+        self.rng = np.random.default_rng(seed)
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         """x · m / (1 − rate) with m ~ Bernoulli(1 − rate) when training; x otherwise."""
@@ -420,8 +433,8 @@ class RBF(Layer):
     ) -> None:
         super().__init__(name)
         self.units = _positive_int(units, "RBF units")
-        if not float(gamma) > 0:
-            raise ValueError(f"RBF gamma must be positive, got {gamma!r}")
+        if not _finite_positive(gamma):
+            raise ValueError(f"RBF gamma must be a finite positive number, got {gamma!r}")
         self.gamma = float(gamma)
         self.trainable_gamma = bool(trainable_gamma)
         if centers_initializer is None:
@@ -443,10 +456,11 @@ class RBF(Layer):
         super().build(input_shape, rng, dtype)
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
-        """exp(−γ‖x − c‖²), with ‖x − c‖² = ‖x‖² − 2xᵀc + ‖c‖² (clipped at 0)."""
-        c = self.centers
-        sq = (x * x).sum(axis=1, keepdims=True) - 2.0 * (x @ c.T) + (c * c).sum(axis=1)
-        sq = ad.maximum(sq, 0.0)
+        """exp(−γ‖x − c‖²), the squared distances taken from the differences directly
+        (no ‖x‖² − 2xᵀc + ‖c‖² expansion, which cancels far from the origin)."""
+        n_in = self.centers.shape[1]
+        diff = x.reshape(-1, 1, n_in) - self.centers.reshape(1, self.units, n_in)
+        sq = (diff * diff).sum(axis=-1)
         gamma: Any = ad.exp(self.log_gamma) if self.log_gamma is not None else self.gamma
         return ad.exp(-(sq * gamma))
 

@@ -116,15 +116,19 @@ def fit_loop(
     if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     seq = np.random.SeedSequence(seed)
-    init_seed, shuffle_seed = (int(s.generate_state(1)[0]) for s in seq.spawn(2))
+    init_seq, shuffle_seq, dropout_seq = seq.spawn(3)
     x_arr = data.as_features(x, model.dtype, model.input_dim)
-    model._ensure_built(x_arr.shape[1], init_seed if seed is not None else None)
+    model._ensure_built(x_arr.shape[1], init_seq if seed is not None else None)
+    if seed is not None:  # fit's seed also fixes the dropout masks
+        reseedable = [lay for lay in model.layers if hasattr(lay, "reseed")]
+        for layer, child in zip(reseedable, dropout_seq.spawn(len(reseedable)), strict=True):
+            layer.reseed(child)
     model._prepare()
     xa, ya, sw = model._validate(x_arr, y, sample_weight)
     xa, ya, sw, val = _validation_set(model, xa, ya, sw, validation_split, validation_data)
     if getattr(model.optimizer, "full_batch", False):
         batch_size = None
-    rng = np.random.default_rng(shuffle_seed)
+    rng = np.random.default_rng(shuffle_seq)
     history = History()
     model.history = history
     cbs = CallbackList([*callbacks, history], model)  # history last: it sees what others log

@@ -99,7 +99,7 @@ class Sequential:
             return int(self.layers[0].input_shape[-1])
         return getattr(self.layers[0], "input_dim", None) if self.layers else None
 
-    def build(self, input_dim: int | None = None, seed: int | None = None) -> None:
+    def build(self, input_dim: int | None = None, seed: Any = None) -> None:
         """Create every layer's parameters for ``input_dim`` features."""
         if not self.layers:
             raise ValueError("the model has no layers; add some with model.add(...)")
@@ -120,7 +120,7 @@ class Sequential:
         if self.optimizer is not None:
             self.optimizer.build(self.params)
 
-    def _ensure_built(self, n_features: int, seed: int | None = None) -> None:
+    def _ensure_built(self, n_features: int, seed: Any = None) -> None:
         if not self.built:
             self.build(n_features, seed)
 
@@ -186,7 +186,10 @@ class Sequential:
         act = getattr(self.layers[-1], "activation", None)
         act_name = getattr(act, "name", None)
         fuses = getattr(self.loss, "fuses_with", None)
-        self._fused = bool(fuses) and act_name == fuses and not self.loss.from_logits
+        default_params = getattr(act, "params", {}) in ({}, {"axis": -1})  # softmax over rows
+        self._fused = (
+            bool(fuses) and act_name == fuses and default_params and not self.loss.from_logits
+        )
         self._train_loss = self.loss.with_logits() if self._fused else self.loss
         self._regularized = [lay for lay in self.layers if _has_penalty(lay)]
 
