@@ -536,9 +536,13 @@ def test_build_again_resets_state() -> None:
 
 
 def test_registry_names() -> None:
-    assert OPTIMIZERS.names() == ["adagrad", "adam", "adamw", "rmsprop", "sgd"]
-    for name in OPTIMIZERS.names():
+    assert OPTIMIZERS.names(aliases=False) == [
+        "adagrad", "adam", "adamw", "br", "lbfgs", "lm", "rmsprop", "sgd"
+    ]
+    for name in OPTIMIZERS.names(aliases=False):
         assert OPTIMIZERS.lookup(name).name == name
+    assert OPTIMIZERS.lookup("trainlm") is OPTIMIZERS.lookup("lm")  # MATLAB's names
+    assert OPTIMIZERS.lookup("trainbr") is OPTIMIZERS.lookup("br")
 
 
 def test_get_by_name_dict_and_instance() -> None:
@@ -555,7 +559,7 @@ def test_get_by_name_dict_and_instance() -> None:
 
 
 def test_get_errors() -> None:
-    with pytest.raises(ValueError, match="adagrad, adam, adamw, rmsprop, sgd"):
+    with pytest.raises(ValueError, match="adagrad, adam, adamw, br, lbfgs, lm, rmsprop, sgd"):
         get("adadelta")
     with pytest.raises(ValueError, match=r"unknown adam option.*'betas'"):
         get("adam", betas=(0.9, 0.99))
@@ -643,4 +647,6 @@ def test_state_dict_with_string_indices_loads() -> None:
 def test_closure_returning_none_and_first_order_flags() -> None:
     p = _param([1.0], [1.0])
     assert SGD([p]).step(lambda: None) is None
-    assert not any(OPTIMIZERS.lookup(n).full_batch for n in OPTIMIZERS.names())
+    first_order = ("adagrad", "adam", "adamw", "rmsprop", "sgd")
+    assert not any(OPTIMIZERS.lookup(n).full_batch for n in first_order)
+    assert all(OPTIMIZERS.lookup(n).full_batch for n in ("br", "lbfgs", "lm"))

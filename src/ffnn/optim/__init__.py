@@ -16,6 +16,8 @@ from . import schedules
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .base import Optimizer
+from .lbfgs import LBFGS
+from .lm import BayesianRegularization, LevenbergMarquardt
 from .rmsprop import RMSprop
 from .schedules import (
     SCHEDULES,
@@ -33,9 +35,12 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "BayesianRegularization",
     "CosineDecay",
     "ExponentialDecay",
+    "LBFGS",
     "LearningRateSchedule",
+    "LevenbergMarquardt",
     "Optimizer",
     "RMSprop",
     "StepDecay",
@@ -44,8 +49,10 @@ __all__ = [
 ]
 
 OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
-for _cls in (SGD, Adam, AdamW, RMSprop, Adagrad):
+for _cls in (SGD, Adam, AdamW, RMSprop, Adagrad, LBFGS):
     OPTIMIZERS.register(_cls.name, _cls)
+OPTIMIZERS.register(LevenbergMarquardt.name, LevenbergMarquardt, aliases=("trainlm",))
+OPTIMIZERS.register(BayesianRegularization.name, BayesianRegularization, aliases=("trainbr",))
 
 
 def get(identifier: Any, **overrides: Any) -> Optimizer:

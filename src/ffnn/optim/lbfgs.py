@@ -1,0 +1,132 @@
+"""Full-batch L-BFGS through ``scipy.optimize.minimize(method="L-BFGS-B")``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+
+from ..autodiff.tensor import Tensor
+from .base import Optimizer
+from .schedules import check_number
+
+__all__ = ["LBFGS"]
+
+
+class LBFGS(Optimizer):
+    """Limited-memory BFGS on the flat parameter vector θ (Liu & Nocedal 1989).
+
+    .. math::
+
+        \\theta_{k+1} = \\theta_k - t_k H_k \\nabla F(\\theta_k)
+
+    where F is the training objective (loss + the layers' penalties) on the whole data
+    set, H_k the L-BFGS inverse-Hessian approximation built from the last
+    ``history_size`` pairs (s, y) of steps and gradient changes, and t_k a step length
+    satisfying the strong Wolfe conditions (scipy's L-BFGS-B with no bounds, driven by
+    the engine's gradient). Each ``fit`` epoch is one ``scipy.optimize.minimize`` run
+    of at most ``maxiter`` iterations (the curvature pairs do not carry over between
+    epochs, as in ``torch.optim.LBFGS``'s ``max_iter`` per step).
+
+    Parameters
+    ----------
+    params : iterable of Tensor, optional
+        Attached by ``model.compile``; ``model.fit`` drives the optimiser.
+    maxiter : int, default 100
+        L-BFGS iterations per epoch.
+    tol : float, default 1e-9
+        scipy's ``ftol``: stop when the relative decrease of F is below it.
+    gtol : float, default 1e-7
+        Stop when the largest gradient component is below it.
+    history_size : int, default 10
+        Curvature pairs kept (scipy's ``maxcor``).
+    max_fun : int, optional
+        Objective evaluations per epoch (default 1.25·maxiter, as scipy).
+
+    Notes
+    -----
+    After each epoch :attr:`epoch_logs` holds ``iterations``, ``function_evals`` and
+    ``gradient_norm``; when scipy reports convergence (or a line-search failure),
+    :attr:`stop_reason` carries its message and ``fit`` stops. Running out of
+    ``maxiter`` does not stop ``fit``: the next epoch restarts from the current θ.
+    Parameters are optimised in float64 and stored back in the model's dtype.
+    """
+
+    name = "lbfgs"
+    full_batch = True
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | None = None,
+        *,
+        maxiter: int = 100,
+        tol: float = 1e-9,
+        gtol: float = 1e-7,
+        history_size: int = 10,
+        max_fun: int | None = None,
+    ) -> None:
+        self.maxiter = _positive_int("maxiter", maxiter)
+        self.tol = check_number("tol", tol)
+        self.gtol = check_number("gtol", gtol)
+        self.history_size = _positive_int("history_size", history_size)
+        self.max_fun = None if max_fun is None else _positive_int("max_fun", max_fun)
+        self.stop_reason: str | None = None
+        self.epoch_logs: dict[str, float] = {}
+        super().__init__(params, learning_rate=1.0)
+
+    def step(self, closure: Any = None) -> float | None:
+        """Not available: L-BFGS needs the whole objective as a function of θ.
+
+        Raises
+        ------
+        TypeError
+            Always; train with ``model.fit`` or call :meth:`step_problem`.
+        """
+        raise TypeError("LBFGS works on a whole training problem: use model.fit(...) or "
+                        "step_problem(Problem(model, x, y))")
+
+    def step_problem(self, problem: Any) -> tuple[float, np.ndarray]:
+        """One epoch: an L-BFGS run of at most ``maxiter`` iterations from the current θ.
+
+        Parameters
+        ----------
+        problem : ffnn.training.problem.Problem
+
+        Returns
+        -------
+        (float, ndarray)
+            The objective and the network output at the final θ.
+        """
+        self.stop_reason = None
+        last: dict[str, Any] = {}
+
+        def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            problem.set_flat(theta)
+            value, grad, out = problem.value_and_grad()
+            last.update(theta=theta.copy(), value=value, grad=grad, out=out)
+            if not np.isfinite(value):
+                return np.inf, np.zeros_like(grad)
+            return value, grad
+
+        options = {"maxiter": self.maxiter, "ftol": self.tol, "gtol": self.gtol,
+                   "maxcor": self.history_size,
+                   "maxfun": self.max_fun or int(1.25 * self.maxiter) + 1}
+        start = problem.get_flat().astype(np.float64)
+        res = scipy.optimize.minimize(fun, start, jac=True, method="L-BFGS-B", options=options)
+        if not np.array_equal(last["theta"], res.x):
+            fun(res.x)
+        problem.set_flat(res.x)
+        self.iterations += 1
+        self.epoch_logs = {"iterations": float(res.nit), "function_evals": float(res.nfev),
+                           "gradient_norm": float(np.linalg.norm(last["grad"]))}
+        if res.status != 1:  # 1: the iteration or evaluation budget ran out
+            self.stop_reason = f"L-BFGS-B: {res.message}"
+        return float(last["value"]), last["out"]
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

@@ -1,0 +1,456 @@
+"""Levenberg–Marquardt (MATLAB's ``trainlm``) and Bayesian regularisation (``trainbr``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+
+from ..autodiff.tensor import Tensor
+from .base import Optimizer
+from .schedules import check_bool, check_number
+
+__all__ = ["BayesianRegularization", "LevenbergMarquardt"]
+
+_FORMS = ("auto", "primal", "dual")
+_UPDATES = ("trainlm", "nielsen")
+
+
+@dataclass
+class _Linearization:
+    """Everything one epoch's steps need at the current point θ.
+
+    ``gram`` is JᵀJ (primal) or JJᵀ (dual, where ``jac`` and ``e`` are kept); ``g`` =
+    Jᵀe − q is the scaled negative gradient, ``q`` and ``d`` the penalty's gradient
+    and curvature, both divided by 2c.
+    """
+
+    primal: bool
+    gram: np.ndarray
+    jte: np.ndarray
+    diag: np.ndarray
+    e_sq: float
+    out: np.ndarray
+    jac: np.ndarray | None = None
+    e: np.ndarray | None = None
+    q: Any = 0.0
+    d: Any = 0.0
+    g: Any = None
+    scale: float = 1.0  # 2c: the objective is scale·(½‖e‖² + …)
+    loss: float = math.nan  # the compiled loss c‖e‖² + R(θ)
+    f0: float = math.nan  # the objective the steps must lower
+
+
+def _spd_solve(m: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve m x = b by Cholesky; least squares if m is not numerically PD."""
+    try:
+        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(m, check_finite=False), b,
+                                      check_finite=False)
+    except np.linalg.LinAlgError:
+        return scipy.linalg.lstsq(m, b, check_finite=False)[0]
+
+
+def lm_step(lin: _Linearization, a: np.ndarray) -> np.ndarray:
+    """δ = (JᵀJ + diag(a))⁻¹ (Jᵀe − q), in the primal or the dual (Woodbury) form.
+
+    Dual, with A = diag(a): (JᵀJ + A)⁻¹Jᵀ = A⁻¹Jᵀ(JA⁻¹Jᵀ + I)⁻¹ (push-through) and
+    (JᵀJ + A)⁻¹ = A⁻¹ − A⁻¹Jᵀ(JA⁻¹Jᵀ + I)⁻¹JA⁻¹ (Woodbury) give
+    δ = A⁻¹(Jᵀv − q) with (JA⁻¹Jᵀ + I) v = e + JA⁻¹q: one m×m solve. For A = μI and
+    q = 0 this is the notes' δ = Jᵀ(JJᵀ + μI)⁻¹e.
+    """
+    if lin.primal:
+        m = lin.gram.copy()
+        m[np.diag_indices_from(m)] += a
+        return _spd_solve(m, lin.g)
+    assert lin.jac is not None and lin.e is not None
+    ja = lin.jac / a
+    k = ja @ lin.jac.T
+    k[np.diag_indices_from(k)] += 1.0
+    v = _spd_solve(k, lin.e + ja @ np.broadcast_to(lin.q, a.shape))
+    return (lin.jac.T @ v - lin.q) / a
+
+
+class LevenbergMarquardt(Optimizer):
+    """Levenberg–Marquardt for least-squares losses, with MATLAB ``trainlm``'s defaults.
+
+    Each epoch linearises the residuals e = √w (y − ŷ) at θ (J = ∂ŷ/∂θ), solves
+
+    .. math::
+
+        (J^\\top J + D + \\mu S)\\,\\delta = J^\\top e - q, \\qquad
+        \\theta \\leftarrow \\theta + \\delta \\text{ if the loss falls,}
+
+    where the loss is c‖e‖² + R(θ), q = ∇R/(2c) and D the curvature of R's L2 part
+    divided by 2c (so μ has ``trainlm``'s scale for every least-squares loss), S = I or
+    Marquardt's diag(JᵀJ). On a rejected step the parameters are restored bit for bit
+    and μ ← μ·``mu_inc`` (up to ``max_retries`` tries per epoch); on an accepted one
+    μ ← μ·``mu_dec``. With ``update="nielsen"`` μ follows the gain ratio ρ (actual over
+    predicted reduction): μ ← μ·max(⅓, 1 − (2ρ − 1)³), ν = 2 on success, μ ← μν,
+    ν ← 2ν on failure (Nielsen 1999; Madsen, Nielsen & Tingleff 2004).
+
+    The primal system is P×P; when the parameters outnumber the residuals the dual
+    (Woodbury) form solves an m×m system instead (see :func:`lm_step`). The primal
+    form accumulates JᵀJ and Jᵀe over chunks of samples, so memory is
+    O(P² + chunk·K·P). The step is Cholesky-factored (scipy.linalg), falling back to
+    least squares if the matrix is not numerically positive definite.
+
+    Parameters
+    ----------
+    params : iterable of Tensor, optional
+        Attached by ``model.compile``; the optimiser is driven by ``model.fit`` through
+        :meth:`step_problem`.
+    mu : float, default 1e-3
+        Initial damping μ₀.
+    mu_dec, mu_inc : float, default 0.1, 10
+        Factors applied to μ after an accepted (rejected) step.
+    mu_max : float, default 1e10
+        Training stops when μ exceeds it.
+    goal : float, default 0
+        Stop when the loss is at most ``goal``.
+    min_grad : float, default 1e-7
+        Stop when the gradient norm ‖∇loss‖ is at most ``min_grad``.
+    max_retries : int, default 30
+        Rejected trial steps allowed per epoch.
+    form : {"auto", "primal", "dual"}
+        "auto" uses the dual form when parameters outnumber residuals.
+    marquardt_scaling : bool, default False
+        Damp with μ·diag(JᵀJ) instead of μI.
+    update : {"trainlm", "nielsen"}
+        The μ update rule.
+    chunk_size : int, optional
+        Samples per chunk of the primal accumulation; by default chunks of about 2²¹
+        Jacobian entries.
+    bayesian : bool, default False
+        Bayesian regularisation (see :class:`BayesianRegularization`).
+
+    Notes
+    -----
+    After each epoch :attr:`epoch_logs` holds ``mu`` and ``gradient_norm`` (at the
+    epoch's starting point) and :attr:`stop_reason` says why training should stop, if
+    it should. The loss ``fit`` records is the one after the epoch's step. If the
+    residuals become non-finite training stops and the weights with the lowest loss
+    seen by this optimiser are restored.
+    """
+
+    name = "lm"
+    full_batch = True
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | None = None,
+        *,
+        mu: float = 1e-3,
+        mu_dec: float = 0.1,
+        mu_inc: float = 10.0,
+        mu_max: float = 1e10,
+        goal: float = 0.0,
+        min_grad: float = 1e-7,
+        max_retries: int = 30,
+        form: str = "auto",
+        marquardt_scaling: bool = False,
+        update: str = "trainlm",
+        chunk_size: int | None = None,
+        bayesian: bool = False,
+    ) -> None:
+        self.mu = check_number("mu", mu, low_open=True)
+        self.mu_dec = check_number("mu_dec", mu_dec, high=1.0, low_open=True)
+        self.mu_inc = check_number("mu_inc", mu_inc, low=1.0, low_open=True)
+        self.mu_max = check_number("mu_max", mu_max, low_open=True)
+        self.goal = check_number("goal", goal)
+        self.min_grad = check_number("min_grad", min_grad)
+        self.max_retries = _positive_int("max_retries", max_retries)
+        self.form = _choice("form", form, _FORMS)
+        self.marquardt_scaling = check_bool("marquardt_scaling", marquardt_scaling)
+        self.update = _choice("update", update, _UPDATES)
+        self.chunk_size = None if chunk_size is None else _positive_int("chunk_size", chunk_size)
+        self.bayesian = check_bool("bayesian", bayesian)
+        self._reset()
+        super().__init__(params, learning_rate=1.0)
+
+    def _reset(self) -> None:
+        self.current_mu = self.mu
+        self.nu = 2.0
+        self.alpha: float | None = None
+        self.beta: float | None = None
+        self.gamma: float | None = None
+        self.stop_reason: str | None = None
+        self.epoch_logs: dict[str, float] = {}
+        self._best: tuple[float, np.ndarray] | None = None
+
+    def _allocate(self) -> None:
+        super()._allocate()
+        self._reset()
+
+    def step(self, closure: Any = None) -> float | None:
+        """Not available: LM needs the residuals and their Jacobian, not a closure.
+
+        Raises
+        ------
+        TypeError
+            Always; train with ``model.fit`` or call :meth:`step_problem`.
+        """
+        raise TypeError(f"{type(self).__name__} works on a whole least-squares problem: "
+                        "use model.fit(...) or step_problem(Problem(model, x, y))")
+
+    # ------------------------------------------------------------------ epoch
+    def step_problem(self, problem: Any) -> tuple[float, np.ndarray]:
+        """One epoch: linearise at θ, then try damped steps until one lowers the loss.
+
+        Parameters
+        ----------
+        problem : ffnn.training.problem.Problem
+
+        Returns
+        -------
+        (float, ndarray)
+            The loss and the network output after the epoch.
+        """
+        self.stop_reason = None
+        c = problem.least_squares_factor()
+        if self.bayesian and problem.penalty_value() != 0.0:
+            raise ValueError("Bayesian regularisation chooses its own weight penalty; remove "
+                             "the layers' kernel_regularizer")
+        lin = self._linearize(problem, c)
+        loss = lin.loss
+        if not (math.isfinite(loss) and np.isfinite(lin.g).all() and np.isfinite(lin.gram).all()):
+            return self._restore_best(problem, loss, lin.out)
+        self._remember(problem, loss)
+        grad_norm = lin.scale * float(np.linalg.norm(lin.g))
+        self.epoch_logs = {"mu": self.current_mu, "gradient_norm": grad_norm}
+        if self._stopped_before(loss, grad_norm):
+            return loss, lin.out
+        result = self._search(problem, lin, c)
+        if result is None:
+            return loss, lin.out
+        loss, out = result
+        self._remember(problem, loss)
+        self.epoch_logs["mu"] = self.current_mu
+        if loss <= self.goal:
+            self.stop_reason = f"loss goal reached: {loss:.6g} <= goal {self.goal:g}"
+        return loss, out
+
+    def _stopped_before(self, loss: float, grad_norm: float) -> bool:
+        if loss <= self.goal:
+            self.stop_reason = f"loss goal reached: {loss:.6g} <= goal {self.goal:g}"
+        elif grad_norm <= self.min_grad:
+            self.stop_reason = f"gradient norm {grad_norm:.3g} <= min_grad {self.min_grad:g}"
+        elif self.current_mu > self.mu_max:
+            self.stop_reason = f"mu {self.current_mu:.3g} exceeded mu_max {self.mu_max:g}"
+        return self.stop_reason is not None
+
+    def _remember(self, problem: Any, loss: float) -> None:
+        if self._best is None or loss <= self._best[0]:
+            self._best = (loss, problem.get_flat())
+
+    def _restore_best(self, problem: Any, loss: float, out: np.ndarray) -> tuple[float, np.ndarray]:
+        self.stop_reason = f"non-finite residuals or Jacobian (loss {loss})"
+        if self._best is None or self._best[1].shape != (problem.n_params,):
+            return loss, out
+        best, theta = self._best
+        problem.set_flat(theta)
+        self.stop_reason += f"; restored the weights with the lowest loss ({best:.6g})"
+        return best, problem.forward()
+
+    # ---------------------------------------------------------- linearisation
+    def _linearize(self, problem: Any, c: float) -> _Linearization:
+        primal = self.form == "primal" or (
+            self.form == "auto" and problem.n_residuals >= problem.n_params)
+        lin = _primal(problem, self._chunk(problem)) if primal else _dual(problem)
+        theta = problem.get_flat().astype(np.float64)
+        if self.bayesian:
+            if self.alpha is None:
+                self._init_hyperparameters(problem, lin.e_sq, theta)
+            assert self.alpha is not None and self.beta is not None
+            ratio = self.alpha / self.beta
+            lin.q, lin.d, lin.scale = ratio * theta, ratio, 2.0 * self.beta
+            lin.loss = c * lin.e_sq
+            lin.f0 = self.beta * lin.e_sq + self.alpha * float(theta @ theta)
+        else:
+            penalty, grad, curv = problem.penalty()
+            lin.q, lin.d, lin.scale = grad / (2.0 * c), curv / (2.0 * c), 2.0 * c
+            lin.loss = lin.f0 = c * lin.e_sq + penalty
+        lin.g = lin.jte - lin.q
+        return lin
+
+    def _chunk(self, problem: Any) -> int:
+        if self.chunk_size is not None:
+            return self.chunk_size
+        return max(1, 2**21 // max(1, problem.n_outputs * problem.n_params))
+
+    # ----------------------------------------------------------------- search
+    def _objective(self, problem: Any, c: float) -> tuple[float, float, float, np.ndarray]:
+        """(objective F, loss, E_D, ŷ) at the current θ."""
+        out = problem.forward()
+        e = problem.errors(out)
+        e_sq = float(e @ e)
+        loss = c * e_sq + problem.penalty_value()
+        if self.bayesian:
+            assert self.alpha is not None and self.beta is not None
+            theta = problem.get_flat().astype(np.float64)
+            return self.beta * e_sq + self.alpha * float(theta @ theta), loss, e_sq, out
+        return loss, loss, e_sq, out
+
+    def _search(self, problem: Any, lin: _Linearization,
+                c: float) -> tuple[float, np.ndarray] | None:
+        theta0 = problem.get_flat()
+        start, f0 = theta0.astype(np.float64), lin.f0
+        for _ in range(self.max_retries):
+            scale = _scaling(lin.diag) if self.marquardt_scaling else 1.0
+            a = lin.d + self.current_mu * np.broadcast_to(scale, lin.diag.shape)
+            delta = lm_step(lin, np.asarray(a, dtype=np.float64))
+            problem.set_flat(start + delta)
+            f1, loss, e_sq, out = self._objective(problem, c)
+            if math.isfinite(f1) and f1 < f0:
+                pred = 0.5 * float(delta @ (lin.g + self.current_mu * scale * delta))
+                self._accept((f0 - f1) / lin.scale / max(pred, 1e-300))
+                if self.bayesian:
+                    self._update_hyperparameters(problem, lin, e_sq, f1)
+                return loss, out
+            problem.set_flat(theta0)
+            self._reject()
+            if self.current_mu > self.mu_max:
+                self.stop_reason = f"mu {self.current_mu:.3g} exceeded mu_max {self.mu_max:g}"
+                break
+        self.epoch_logs["mu"] = self.current_mu
+        return None
+
+    def _accept(self, rho: float) -> None:
+        if self.update == "nielsen":
+            self.current_mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+            self.nu = 2.0
+        else:
+            self.current_mu *= self.mu_dec
+
+    def _reject(self) -> None:
+        if self.update == "nielsen":
+            self.current_mu *= self.nu
+            self.nu *= 2.0
+        else:
+            self.current_mu *= self.mu_inc
+
+    # ------------------------------------------------------------- Bayesian
+    def _init_hyperparameters(self, problem: Any, e_sq: float, theta: np.ndarray) -> None:
+        """trainbr's start: γ = P, α = γ/(2E_W), β = (N − γ)/(2E_D) (1 if not positive)."""
+        gamma = float(problem.n_params)
+        beta = (problem.n_residuals - gamma) / (2.0 * e_sq) if e_sq > 0 else 1.0
+        e_w = float(theta @ theta)
+        self.gamma = gamma
+        self.beta = beta if beta > 0 else 1.0
+        self.alpha = gamma / (2.0 * e_w) if e_w > 0 else 1.0
+
+    def _update_hyperparameters(self, problem: Any, lin: _Linearization, e_sq: float,
+                                f1: float) -> None:
+        """γ = P − α tr((βJᵀJ + αI)⁻¹) = Σᵢ λᵢ/(λᵢ + α/β) over the eigenvalues of JᵀJ;
+        then α = γ/(2E_W), β = (N − γ)/(2E_D) (MacKay 1992; Foresee & Hagan 1997)."""
+        assert self.alpha is not None and self.beta is not None
+        lam = np.clip(scipy.linalg.eigvalsh(lin.gram, check_finite=False), 0.0, None)
+        gamma = float(np.sum(lam / (lam + self.alpha / self.beta)))
+        theta = problem.get_flat().astype(np.float64)
+        self.gamma = gamma
+        self.alpha = gamma / (2.0 * max(float(theta @ theta), 1e-300))
+        self.beta = (problem.n_residuals - gamma) / (2.0 * max(e_sq, 1e-300))
+        self.epoch_logs.update(gamma=gamma, alpha=self.alpha, beta=self.beta, objective=f1)
+
+    # ----------------------------------------------------------- state dict
+    def state_dict(self) -> dict[str, Any]:
+        """The base snapshot plus ``"lm"``: current μ, ν and the Bayesian α, β, γ."""
+        state = super().state_dict()
+        state["lm"] = {"mu": self.current_mu, "nu": self.nu, "alpha": self.alpha,
+                       "beta": self.beta, "gamma": self.gamma}
+        return state
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s output (see :meth:`Optimizer.load_state_dict`)."""
+        super().load_state_dict(state_dict)
+        extra = state_dict.get("lm", {})
+        self.current_mu = float(extra.get("mu", self.mu))
+        self.nu = float(extra.get("nu", 2.0))
+        for key in ("alpha", "beta", "gamma"):
+            value = extra.get(key)
+            setattr(self, key, None if value is None else float(value))
+
+
+class BayesianRegularization(LevenbergMarquardt):
+    """Bayesian regularisation (MacKay's evidence framework; MATLAB ``trainbr``).
+
+    Minimises F = β E_D + α E_W, with E_D = ‖e‖² and E_W = ‖θ‖², by Levenberg–Marquardt
+    steps (JᵀJ + (α/β)I + μI)δ = Jᵀe − (α/β)θ; after each accepted step
+
+    .. math::
+
+        \\gamma = P - \\alpha\\,\\mathrm{tr}\\big((\\beta J^\\top J + \\alpha I)^{-1}\\big),
+        \\quad \\alpha = \\frac{\\gamma}{2E_W}, \\quad \\beta = \\frac{N - \\gamma}{2E_D}
+
+    (Foresee & Hagan 1997), with γ the effective number of parameters and N the number
+    of residuals. γ, α, β and F are recorded in the history. Defaults as ``trainbr``:
+    μ₀ = 0.005. Same options as :class:`LevenbergMarquardt` (``bayesian`` is True).
+    Unlike ``trainbr`` the data are not rescaled to [−1, 1]; scale them yourself.
+    """
+
+    name = "br"
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | None = None,
+        *,
+        mu: float = 0.005,
+        mu_dec: float = 0.1,
+        mu_inc: float = 10.0,
+        mu_max: float = 1e10,
+        goal: float = 0.0,
+        min_grad: float = 1e-7,
+        max_retries: int = 30,
+        form: str = "auto",
+        marquardt_scaling: bool = False,
+        update: str = "trainlm",
+        chunk_size: int | None = None,
+        bayesian: bool = True,
+    ) -> None:
+        super().__init__(params, mu=mu, mu_dec=mu_dec, mu_inc=mu_inc, mu_max=mu_max, goal=goal,
+                         min_grad=min_grad, max_retries=max_retries, form=form,
+                         marquardt_scaling=marquardt_scaling, update=update,
+                         chunk_size=chunk_size, bayesian=bayesian)
+
+
+# --------------------------------------------------------------------- helpers
+def _primal(problem: Any, chunk: int) -> _Linearization:
+    """Accumulate JᵀJ and Jᵀe over chunks of samples: memory O(P² + chunk·K·P)."""
+    p = problem.n_params
+    gram, jte, e_sq, outs = np.zeros((p, p)), np.zeros(p), 0.0, []
+    for out, e, jac in problem.jacobian_chunks(chunk):
+        j64 = jac.astype(np.float64, copy=False)
+        gram += j64.T @ j64
+        jte += j64.T @ e
+        e_sq += float(e @ e)
+        outs.append(out)
+    out = outs[0] if len(outs) == 1 else np.concatenate(outs)
+    return _Linearization(True, gram, jte, np.diag(gram).copy(), e_sq, out)
+
+
+def _dual(problem: Any) -> _Linearization:
+    """Keep J (m×P, m < P) and the m×m Gram matrix JJᵀ."""
+    out, e, jac = next(iter(problem.jacobian_chunks(None)))
+    j64 = jac.astype(np.float64)
+    return _Linearization(False, j64 @ j64.T, j64.T @ e, np.einsum("ij,ij->j", j64, j64),
+                          float(e @ e), out, jac=j64, e=e)
+
+
+def _scaling(diag: np.ndarray) -> np.ndarray:
+    """Marquardt's diag(JᵀJ), floored so that dead columns keep some damping."""
+    return np.maximum(diag, 1e-12 * max(float(diag.max(initial=0.0)), 1.0))
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _choice(name: str, value: Any, options: tuple[str, ...]) -> str:
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(options)}; got {value!r}")
+    return str(value)

@@ -1,0 +1,341 @@
+"""Whole-data-set training problems for full-batch optimisers, and per-sample Jacobians.
+
+``model.jacobian(x)`` is computed by batched backpropagation with per-sample parameter
+gradients. The forward pass records, for every layer, what its backward rule needs
+(its input and a small tape through its activation). For each output column k a
+cotangent that is one-hot in column k is sent backwards through all samples at once;
+at each parametric layer the gradient with respect to its output, δₙ for sample n,
+gives the per-sample parameter gradients directly, e.g. δₙ aₙᵀ and δₙ for a dense
+layer's kernel and bias (the notes' Lemma 1, eqs. 1.3–1.4, without the sum over
+samples). So a network with K outputs costs K backward passes, whatever the number of
+samples. Rows of the Jacobian are sample-major (row n·K + k is output k of sample n);
+columns follow :func:`ffnn.utils.flatten_params`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import autodiff as ad
+from ..autodiff import Tensor
+from ..nn import layers as L
+from ..nn import losses as losses_mod
+from ..nn import regularizers
+from ..utils import flatten_params
+
+__all__ = ["Problem", "output_jacobian", "residual_jacobian"]
+
+# A layer's backward rule: cotangent of its output (N, out) -> per-sample gradients of
+# its parameters, each (N, size), and the cotangent of its input (None if not needed).
+Rule = Callable[[np.ndarray, bool], tuple[list[np.ndarray], np.ndarray | None]]
+
+
+def _vjp(leaf: Tensor, out: Tensor, g: np.ndarray) -> np.ndarray:
+    """∂⟨g, out⟩/∂leaf through the small tape from ``leaf`` to ``out``."""
+    if out is leaf:
+        return g
+    leaf.grad = None
+    out.backward(g, retain_graph=True)
+    return leaf.grad if leaf.grad is not None else np.zeros_like(leaf.data)
+
+
+def _affine_rule(x: np.ndarray, z: Tensor, h: Tensor, kernel: Tensor, bias: Tensor | None) -> Rule:
+    """Rule of h = f(z), z = x Wᵀ + b: per-sample ∂/∂W = δₙ xₙᵀ, ∂/∂b = δₙ with δ = ∂/∂z."""
+
+    def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+        dz = _vjp(z, h, g)
+        n = len(x)
+        grads = [(dz[:, :, None] * x[:, None, :]).reshape(n, -1)]
+        if bias is not None:
+            grads.append(dz)
+        return grads, (dz @ kernel.data if need_input else None)
+
+    return rule
+
+
+def _dense(layer: L.Dense, x: np.ndarray) -> tuple[np.ndarray, Rule]:
+    with ad.no_grad():
+        z = Tensor(layer.linear(Tensor(x)).data, requires_grad=True)
+    h = layer.activation(z)
+    return h.data, _affine_rule(x, z, h, layer.kernel, layer.bias)
+
+
+def _maxout(layer: L.Maxout, x: np.ndarray) -> tuple[np.ndarray, Rule]:
+    with ad.no_grad():
+        z = Tensor(ad.linear(Tensor(x), layer.kernel, layer.bias).data, requires_grad=True)
+    h = z.reshape(-1, layer.units, layer.pieces).max(axis=-1)
+    return h.data, _affine_rule(x, z, h, layer.kernel, layer.bias)
+
+
+def _rbf(layer: L.RBF, x: np.ndarray) -> tuple[np.ndarray, Rule]:
+    """h = exp(−γ s), s = ‖x − c‖²: ∂h/∂c = 2γh(x − c), ∂h/∂log γ = −γ s h."""
+    with ad.no_grad():
+        h = layer(Tensor(x)).data
+    c = layer.centers.data
+    s = (x * x).sum(axis=1, keepdims=True) - 2.0 * (x @ c.T) + (c * c).sum(axis=1)
+    active = s > 0
+    s = np.maximum(s, 0.0)
+    gamma = np.exp(layer.log_gamma.data) if layer.log_gamma is not None else layer.gamma
+
+    def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+        gh = g * h
+        ds = -gamma * gh * active  # ∂/∂s
+        grads = [(2.0 * ds[:, :, None] * (c[None, :, :] - x[:, None, :])).reshape(len(x), -1)]
+        if layer.log_gamma is not None:
+            grads.append(-gh * s * gamma)
+        dx = 2.0 * (ds.sum(axis=1, keepdims=True) * x - ds @ c) if need_input else None
+        return grads, dx
+
+    return h, rule
+
+
+def _prelu(layer: L.PReLU, x: np.ndarray) -> tuple[np.ndarray, Rule]:
+    """f = x (x > 0), αx otherwise: ∂f/∂α = x·I(x ≤ 0)."""
+    with ad.no_grad():
+        h = layer(Tensor(x)).data
+    positive = x > 0
+
+    def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+        grads = [np.where(positive, 0.0, g * x).astype(x.dtype)]
+        dx = np.where(positive, g, g * layer.alpha.data) if need_input else None
+        return grads, dx
+
+    return h, rule
+
+
+def _reject_dropout(layer: L.Layer) -> None:
+    if isinstance(layer, L.Dropout) and layer.rate > 0:
+        raise ValueError(
+            f"Dropout layer {layer.name!r} (rate={layer.rate}) is active in training mode: "
+            "per-sample Jacobians and full-batch optimisers need a deterministic network; "
+            "remove it or set its rate to 0"
+        )
+
+
+def _parameter_free(layer: L.Layer, x: np.ndarray, training: bool) -> tuple[np.ndarray, Rule]:
+    if training:
+        _reject_dropout(layer)
+    xt = Tensor(x, requires_grad=True)
+    out = layer(xt, training=training)
+
+    def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+        return [], (_vjp(xt, out, g) if need_input else None)
+
+    return out.data, rule
+
+
+_RULES: dict[type, Callable[[Any, np.ndarray], tuple[np.ndarray, Rule]]] = {
+    L.Dense: _dense, L.Maxout: _maxout, L.RBF: _rbf, L.PReLU: _prelu,
+}
+
+
+def _linearize(layer: L.Layer, x: np.ndarray, training: bool) -> tuple[np.ndarray, Rule]:
+    for cls in type(layer).__mro__:
+        if cls in _RULES:
+            return _RULES[cls](layer, x)
+    if layer.params:
+        raise ValueError(
+            f"layer {layer.name!r} of type {type(layer).__name__} has parameters but no "
+            f"per-sample Jacobian rule; supported: {', '.join(c.__name__ for c in _RULES)}"
+        )
+    return _parameter_free(layer, x, training)
+
+
+def output_jacobian(model: Any, x: np.ndarray,
+                    training: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The network output ŷ (N, K) and J = ∂ŷ/∂θ of shape (N·K, n_params), sample-major.
+
+    One forward pass records every layer's backward rule; then one backward pass per
+    output column k, seeded with the one-hot cotangent eₖ for all N samples at once.
+    """
+    rules: list[Rule] = []
+    a = np.ascontiguousarray(x, dtype=model.dtype)
+    with ad.enable_grad():
+        for layer in model.layers:
+            a, rule = _linearize(layer, a, training)
+            rules.append(rule)
+    out = a.reshape(len(x), -1)
+    n, k = out.shape
+    sizes = [int(p.data.size) for layer in model.layers for p in layer.params]
+    jac = np.empty((n, k, sum(sizes)), dtype=model.dtype)
+    for col in range(k):
+        g = np.zeros_like(out)
+        g[:, col] = 1.0
+        end = jac.shape[2]
+        for i in range(len(rules) - 1, -1, -1):
+            grads, g_in = rules[i](g, i > 0)
+            for grad in reversed(grads):
+                jac[:, col, end - grad.shape[1] : end] = grad
+                end -= grad.shape[1]
+            if g_in is None:
+                break
+            g = g_in
+    return out, jac.reshape(n * k, -1)
+
+
+def residual_jacobian(model: Any, x: Any, y: Any = None) -> np.ndarray:
+    """J = ∂r/∂θ for the residuals r = y − ŷ (J = ∂ŷ/∂θ when ``y`` is None).
+
+    Parameters
+    ----------
+    model : Sequential
+    x : array_like of shape (N, features)
+    y : array_like of shape (N, K), optional
+        Only its presence matters (the residuals' Jacobian is −∂ŷ/∂θ); it is validated.
+
+    Returns
+    -------
+    ndarray of shape (N·K, n_params)
+        Row n·K + k is output k of sample n; columns follow
+        :func:`ffnn.utils.flatten_params`. In the model's dtype.
+    """
+    from . import data
+
+    xa = data.as_features(x, model.dtype, model.input_dim)
+    model._ensure_built(xa.shape[1])
+    if y is not None:
+        ya = data.as_targets(y, model.dtype, xa.shape[0], False, what="y")
+        if ya.shape[1:] != tuple(model.output_shape[1:]):
+            raise ValueError(f"y has shape {ya.shape} but the model's output has shape "
+                             f"(n_samples, {model.output_shape[-1]})")
+    _, jac = output_jacobian(model, xa)
+    return jac if y is None else np.negative(jac, out=jac)
+
+
+def least_squares_losses() -> list[str]:
+    """Names of the registered losses of the form c·Σ rᵢ² (those LM accepts)."""
+    return [n for n in losses_mod.LOSSES.names(aliases=False)
+            if losses_mod.get(n).least_squares_factor(1, 1) is not None]
+
+
+def _l2_strength(reg: Any) -> float:
+    """λ of a penalty's quadratic part (λ/2)‖W‖², the curvature used by Gauss–Newton."""
+    if isinstance(reg, regularizers.L2):
+        return reg.lam
+    if isinstance(reg, regularizers.L1L2):
+        return reg.l2
+    return 0.0
+
+
+class Problem:
+    """A training problem on the whole data set, seen through the flat vector θ.
+
+    ``Sequential._step`` builds one per epoch for optimisers with ``full_batch = True``
+    and passes it to ``optimizer.step_problem``.
+
+    Parameters
+    ----------
+    model : Sequential
+        Built and prepared (compiled) model.
+    x, y : ndarray
+        Validated training data.
+    sample_weight : ndarray of shape (N,), optional
+        For least squares the residuals become eₙₖ = √wₙ (yₙₖ − ŷₙₖ).
+    """
+
+    def __init__(self, model: Any, x: np.ndarray, y: np.ndarray, sample_weight: Any = None) -> None:
+        self.model, self.x, self.y = model, x, y
+        self.sample_weight = sample_weight
+        self.params = model.params
+        self.n_samples = len(x)
+        self.n_outputs = int(np.prod(y.shape[1:])) if y.ndim > 1 else 1
+        self.n_residuals = self.n_samples * self.n_outputs
+        self.n_params = int(sum(p.data.size for p in self.params))
+        self.dtype = model.dtype
+        for layer in model.layers:
+            _reject_dropout(layer)
+
+    # ------------------------------------------------------------- flat vector
+    def get_flat(self) -> np.ndarray:
+        """A copy of θ in the model's dtype."""
+        return flatten_params(self.params)
+
+    def set_flat(self, theta: np.ndarray) -> None:
+        """Write θ into the parameters in place (cast to their dtype)."""
+        start = 0
+        for p in self.params:
+            size = p.data.size
+            np.copyto(p.data, theta[start : start + size].reshape(p.data.shape), casting="unsafe")
+            start += size
+
+    # --------------------------------------------------------- any loss (L-BFGS)
+    def value_and_grad(self) -> tuple[float, np.ndarray, np.ndarray]:
+        """The training objective (loss + penalties), its gradient (float64) and ŷ."""
+        for p in self.params:
+            p.grad = None
+        objective, out = self.model._objective(self.x, self.y, self.sample_weight, training=True)
+        objective.backward()
+        grad = np.concatenate([np.zeros(p.data.size) if p.grad is None else p.grad.ravel()
+                               for p in self.params]).astype(np.float64)
+        for p in self.params:
+            p.grad = None
+        return float(objective.data), grad, out.data
+
+    # ------------------------------------------------------------ least squares
+    def least_squares_factor(self) -> float:
+        """c with loss = c·‖e‖² for the (weighted) residuals e; ValueError otherwise."""
+        loss = self.model.loss
+        c = loss.least_squares_factor(self.n_samples, self.n_outputs)
+        if c is None:
+            raise ValueError(
+                f"loss {getattr(loss, 'name', loss)!r} is not a sum of squares; "
+                f"Levenberg–Marquardt accepts: {', '.join(least_squares_losses())}"
+            )
+        if self.sample_weight is not None and loss.reduction == "mean":
+            c = c * self.n_samples / float(np.sum(self.sample_weight))
+        return float(c)
+
+    def errors(self, out: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
+        """e = √w (y − ŷ), flattened sample-major, in float64."""
+        e = self.y[rows].astype(np.float64) - out
+        if self.sample_weight is not None:
+            e *= np.sqrt(self.sample_weight[rows].astype(np.float64)).reshape(-1, 1)
+        return e.reshape(-1)
+
+    def forward(self) -> np.ndarray:
+        """ŷ for the whole data set (no graph)."""
+        with ad.no_grad():
+            return self.model.forward(Tensor(self.x)).data.reshape(self.n_samples, -1)
+
+    def jacobian_chunks(self, chunk_size: int | None) -> Any:
+        """Yield (ŷ, e, J) per chunk of samples, J = ∂ŷ/∂θ scaled like e (float64 e)."""
+        step = self.n_samples if chunk_size is None else int(chunk_size)
+        for start in range(0, self.n_samples, step):
+            rows = slice(start, start + step)
+            out, jac = output_jacobian(self.model, self.x[rows])
+            e = self.errors(out, rows=rows)
+            if self.sample_weight is not None:
+                w = np.sqrt(self.sample_weight[rows]).astype(jac.dtype)
+                jac *= np.repeat(w, self.n_outputs)[:, None]
+            yield out, e, jac
+
+    def penalty(self) -> tuple[float, np.ndarray, np.ndarray]:
+        """The layers' penalty R(θ), ∇R (float64) and the curvature diag of its L2 part."""
+        reg = self.model._regularization()
+        grad = np.zeros(self.n_params)
+        curv = np.zeros(self.n_params)
+        if reg is None:
+            return 0.0, grad, curv
+        for p in self.params:
+            p.grad = None
+        reg.backward()
+        start = 0
+        for layer in self.model.layers:
+            for name, p in layer.named_params.items():
+                size = p.data.size
+                if p.grad is not None:
+                    grad[start : start + size] = p.grad.ravel()
+                if name == "kernel" and getattr(layer, "kernel_regularizer", None) is not None:
+                    curv[start : start + size] = _l2_strength(layer.kernel_regularizer)
+                p.grad = None
+                start += size
+        return float(reg.data), grad, curv
+
+    def penalty_value(self) -> float:
+        """R(θ) alone (no gradient)."""
+        with ad.no_grad():
+            reg = self.model._regularization()
+        return 0.0 if reg is None else float(reg.data)
