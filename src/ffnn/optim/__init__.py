@@ -29,6 +29,7 @@ from .schedules import (
 from .sgd import SGD
 
 __all__ = [
+    "LBFGS",
     "OPTIMIZERS",
     "SCHEDULES",
     "SGD",
@@ -38,7 +39,6 @@ __all__ = [
     "BayesianRegularization",
     "CosineDecay",
     "ExponentialDecay",
-    "LBFGS",
     "LearningRateSchedule",
     "LevenbergMarquardt",
     "Optimizer",

@@ -174,14 +174,14 @@ class Sequential:
         """
         self.optimizer = optim.get(optimizer)
         self.loss = losses.get(loss)
-        if isinstance(self.optimizer, optim.LevenbergMarquardt):
-            if self.loss.least_squares_factor(1, 1) is None:
-                from .problem import least_squares_losses
+        lm = isinstance(self.optimizer, optim.LevenbergMarquardt)
+        if lm and self.loss.least_squares_factor(1, 1) is None:
+            from .problem import least_squares_losses
 
-                raise ValueError(
-                    f"Levenberg–Marquardt needs a least-squares loss, got {self.loss.name!r}; "
-                    f"it accepts: {', '.join(least_squares_losses())}"
-                )
+            raise ValueError(
+                f"Levenberg–Marquardt needs a least-squares loss, got {self.loss.name!r}; "
+                f"it accepts: {', '.join(least_squares_losses())}"
+            )
         self.metrics = []
         self.metrics = [_metric(m) for m in metrics or ()]
         if self.built:
