@@ -7,7 +7,9 @@ losses, optimisers and callbacks in their public modules (``ffnn.layers``,
 matplotlib are imported only by the parts that need them.
 """
 
+import importlib
 import logging
+from typing import TYPE_CHECKING
 
 from . import (
     activations,
@@ -33,22 +35,41 @@ __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
+# The scikit-learn estimators import scikit-learn, so they load on first use.
+_LAZY = {"MLPClassifier", "MLPRegressor", "PerceptronClassifier"}
+
+
+if TYPE_CHECKING:
+    from . import estimators
+    from .estimators import MLPClassifier, MLPRegressor, PerceptronClassifier
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY or name == "estimators":
+        module = importlib.import_module(".estimators", __name__)
+        return module if name == "estimators" else getattr(module, name)
+    raise AttributeError(f"module 'ffnn' has no attribute {name!r}")
+
 __all__ = [
     "RBF",
     "Activation",
     "ConvergenceWarning",
     "Dense",
+    "MLPClassifier",
+    "MLPRegressor",
     "Dropout",
     "Maxout",
     "NotFittedError",
     "PReLU",
     "Perceptron",
+    "PerceptronClassifier",
     "Sequential",
     "__version__",
     "activations",
     "callbacks",
     "datasets",
     "diagnostics",
+    "estimators",
     "exceptions",
     "initializers",
     "layers",

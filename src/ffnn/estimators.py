@@ -1,0 +1,484 @@
+"""scikit-learn estimators: :class:`MLPClassifier`, :class:`MLPRegressor` and
+:class:`PerceptronClassifier`.
+
+They follow scikit-learn's estimator contract to the letter (``__init__`` stores the
+parameters, ``fit`` validates them, fitted attributes end in ``_``, ``random_state``
+re-seeds every ``fit``) and pass ``sklearn.utils.estimator_checks``, so they work in
+pipelines, grid searches and cross-validation. The networks are :class:`ffnn.Sequential`
+models (``model_``) trained by the library's own optimisers; see docs/estimators.md.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import exceptions
+from ._estimator_utils import BaseMLP, check_bool, check_number
+from .perceptron import Perceptron
+
+__all__ = ["MLPClassifier", "MLPRegressor", "PerceptronClassifier"]
+
+
+def _stochastic(estimator: BaseMLP) -> bool:
+    """``partial_fit`` exists for solvers that take one step per mini-batch."""
+    try:
+        return not estimator._full_batch
+    except ValueError:  # an unknown solver: let partial_fit report it
+        return True
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    """Multi-layer perceptron classifier trained by backpropagation (scikit-learn API).
+
+    A network of ``Dense`` hidden layers and an output layer fitted by minimising the
+    cross-entropy plus ½·alpha·‖W‖² for every weight matrix W (biases are not
+    penalised): sigmoid outputs with binary cross-entropy for two classes (one output)
+    and for multi-label targets (one output per label), softmax outputs with
+    categorical cross-entropy for more than two classes.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default (100,)
+        Units of each hidden layer; ``()`` gives a (multinomial) logistic regression.
+    activation : str, default "relu"
+        Hidden-layer activation, any name of ``ffnn.activations.ACTIVATIONS``
+        (``"relu"``, ``"tanh"``, ``"logistic"``, ``"elu"``, ...).
+    solver : str, default "adam"
+        Any name of ``ffnn.optimizers.OPTIMIZERS``: the mini-batch solvers ``"sgd"``,
+        ``"adam"``, ``"adamw"``, ``"rmsprop"``, ``"adagrad"`` and the full-batch ones
+        ``"lbfgs"``, ``"lm"``/``"trainlm"`` (Levenberg–Marquardt) and
+        ``"br"``/``"trainbr"`` (Bayesian regularisation). Levenberg–Marquardt needs a
+        least-squares loss, so with ``"lm"`` and ``"br"`` the classifier fits its output
+        probabilities to the one-hot targets by mean squared error instead of
+        cross-entropy (``predict_proba`` is still a softmax/sigmoid output).
+    learning_rate : float, default 1e-3
+        Step size of the mini-batch solvers (ignored by lbfgs, lm and br).
+    alpha : float, default 1e-4
+        L2 penalty ½·alpha·‖W‖²_F added per weight matrix to the mean loss
+        (``ffnn.regularizers.l2(alpha)``). scikit-learn's MLP adds
+        alpha/(2·n_batch)·‖W‖², so the same alpha regularises n_batch times more here.
+        Ignored by ``"br"``, which estimates its own penalty.
+    batch_size : int or "auto", default "auto"
+        Mini-batch size; "auto" is min(200, n_samples). Full-batch solvers ignore it.
+    max_iter : int, default 200
+        Maximum number of epochs (for lbfgs: of L-BFGS iterations, as scikit-learn).
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the training data (stratified) and stop
+        when the validation accuracy stops improving; the best weights are kept.
+        Not used by lbfgs nor by ``partial_fit``.
+    validation_fraction : float, default 0.1
+    n_iter_no_change : int, default 10
+        Epochs without an improvement of at least ``tol`` before stopping.
+    tol : float, default 1e-4
+        Improvement threshold of the stopping rule (lbfgs: its gradient tolerance).
+    random_state : int, RandomState instance or None, default None
+        Seeds the initial weights, the shuffling and the validation split; re-applied
+        on every call to ``fit``.
+    verbose : bool or int, default False
+        Print one line per epoch.
+    solver_options : dict, optional
+        Options of the solver's constructor, e.g. ``{"momentum": 0.9}`` for sgd,
+        ``{"beta_1": 0.8}`` for adam, ``{"mu": 0.01}`` for lm, ``{"history_size": 20}``
+        for lbfgs. They take precedence over the values derived from other parameters.
+    warm_start : bool, default False
+        Let ``fit`` continue from the current weights (with a fresh optimiser).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels (label indices for multi-label targets).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    n_outputs_ : int
+        Network outputs: 1 for two classes, else the number of classes or labels.
+    out_activation_ : str
+        "sigmoid" or "softmax".
+    model_ : ffnn.Sequential
+        The trained network.
+    n_iter_ : int
+        Epochs run (L-BFGS iterations for lbfgs), over all calls with warm_start or
+        ``partial_fit``.
+    loss_ : float
+        The training objective (loss + penalty) of the last epoch.
+    loss_curve_ : list of float
+        The training objective of every epoch.
+    best_loss_ : float or None
+        The lowest training objective seen; None with early stopping.
+    validation_scores_ : list of float or None
+        The validation accuracy of every epoch with early stopping, else None.
+    best_validation_score_ : float or None
+
+    See Also
+    --------
+    MLPRegressor, PerceptronClassifier, sklearn.neural_network.MLPClassifier
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from ffnn.estimators import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), learning_rate=0.01, random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 3)
+    """
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+        """Fit the network to ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Sparse input is converted to a dense array.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (any type), or a 0/1 indicator matrix for multi-label problems.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights; the loss is the weighted mean Σ wᵢ lᵢ / Σ wᵢ.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(_stochastic)
+    def partial_fit(self, X: Any, y: Any, classes: Any = None,
+                    sample_weight: Any = None) -> MLPClassifier:
+        """One epoch over ``(X, y)``, keeping the optimiser's state between calls.
+
+        Only for mini-batch solvers. The first call needs ``classes``, all the labels
+        that will ever appear (for multi-label targets it may be omitted).
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, incremental=True,
+                         classes=classes)
+
+    # ------------------------------------------------------------- targets
+    def _output_layer(self, n_outputs: int) -> tuple[int, str, str]:
+        if n_outputs == 1 or self._multilabel:
+            return n_outputs, "sigmoid", "binary_crossentropy"
+        return n_outputs, "softmax", "categorical_crossentropy"
+
+    def _encode_targets(self, y: np.ndarray, first: bool, incremental: bool,
+                        classes: Any) -> np.ndarray:
+        check_classification_targets(y)
+        if first:
+            if incremental and classes is None and not type_of_target(y).startswith("multil"):
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self._binarizer = LabelBinarizer()
+            self._binarizer.fit(y if classes is None else np.asarray(classes))
+            self.classes_ = self._binarizer.classes_
+            self._multilabel = self._binarizer.y_type_.startswith("multilabel")
+            if not self._multilabel and len(self.classes_) < 2:
+                raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; "
+                                 f"got 1 class: {self.classes_.tolist()}")
+        else:
+            seen = unique_labels(y)
+            if self.warm_start and not incremental and set(seen) != set(self.classes_):
+                raise ValueError("warm_start needs y to have the same classes as in the "
+                                 f"previous fit: {self.classes_.tolist()}; y has "
+                                 f"{seen.tolist()}")
+            unknown = np.setdiff1d(seen, self.classes_)
+            if len(unknown):
+                raise ValueError(f"y has classes {unknown.tolist()} that are not in "
+                                 f"classes_ {self.classes_.tolist()}")
+        self.n_outputs_ = 1 if len(self.classes_) == 2 and not self._multilabel \
+            else len(self.classes_)
+        self.out_activation_ = self._output_layer(self.n_outputs_)[1]
+        return self._binarizer.transform(y).astype(np.float64)
+
+    def _check_weighted_targets(self, y: np.ndarray, sw: np.ndarray, incremental: bool) -> None:
+        if incremental or self._multilabel:
+            return
+        kept = np.unique(y[sw > 0])
+        if len(kept) < 2:
+            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes with "
+                             f"positive sample_weight; got 1 class: {kept.tolist()}")
+
+    def _stratify(self, y: np.ndarray) -> np.ndarray | None:
+        return None if self._multilabel else y
+
+    def _score_arrays(self, X: np.ndarray, y: np.ndarray, sw: Any) -> float:
+        pred = self._binarizer.inverse_transform(self.model_.predict(X))
+        return float(accuracy_score(y, pred, sample_weight=sw))
+
+    # ------------------------------------------------------------- predict
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each sample (labels over 0.5 for multi-label).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+        """
+        out = self._outputs(X)
+        return self._binarizer.inverse_transform(out)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows sum to 1, except for multi-label targets, where each column is the
+            probability of one label.
+        """
+        out = self._outputs(X)
+        if self.n_outputs_ == 1 and not self._multilabel:
+            return np.hstack([1.0 - out, out])
+        return out
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """The logarithm of :meth:`predict_proba` (−inf where a probability is 0)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    """Multi-layer perceptron regressor trained by backpropagation (scikit-learn API).
+
+    A network of ``Dense`` hidden layers and a linear output layer fitted by minimising
+    the mean squared error (1/(n·k)) Σᵢ Σⱼ (yᵢⱼ − ŷᵢⱼ)² over n samples and k outputs,
+    plus ½·alpha·‖W‖² for every weight matrix W. (scikit-learn's MLPRegressor
+    minimises half of that mean squared error.) Multi-output targets are supported.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default (100,)
+        Units of each hidden layer; ``()`` gives a linear regression.
+    activation : str, default "relu"
+        Hidden-layer activation, any name of ``ffnn.activations.ACTIVATIONS``.
+    solver : str, default "adam"
+        Any name of ``ffnn.optimizers.OPTIMIZERS`` (sgd, adam, adamw, rmsprop, adagrad,
+        lbfgs, lm/trainlm, br/trainbr).
+    learning_rate : float, default 1e-3
+        Step size of the mini-batch solvers (ignored by lbfgs, lm and br).
+    alpha : float, default 1e-4
+        L2 penalty ½·alpha·‖W‖²_F per weight matrix, added to the mean loss
+        (scikit-learn adds alpha/(2·n_batch)·‖W‖²). Ignored by ``"br"``.
+    batch_size : int or "auto", default "auto"
+        Mini-batch size; "auto" is min(200, n_samples).
+    max_iter : int, default 200
+        Maximum number of epochs (for lbfgs: of L-BFGS iterations).
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the data and stop when the validation R²
+        stops improving; the best weights are kept. Not used by lbfgs.
+    validation_fraction : float, default 0.1
+    n_iter_no_change : int, default 10
+    tol : float, default 1e-4
+    random_state : int, RandomState instance or None, default None
+        Re-applied on every call to ``fit``.
+    verbose : bool or int, default False
+    solver_options : dict, optional
+        Options of the solver's constructor, e.g. ``{"mu": 0.01}`` for lm.
+    warm_start : bool, default False
+
+    Attributes
+    ----------
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    n_outputs_ : int
+    out_activation_ : str
+        "linear".
+    model_ : ffnn.Sequential
+    n_iter_ : int
+    loss_ : float
+    loss_curve_ : list of float
+    best_loss_ : float or None
+    validation_scores_ : list of float or None
+        The validation R² of every epoch with early stopping, else None.
+    best_validation_score_ : float or None
+
+    See Also
+    --------
+    MLPClassifier, sklearn.neural_network.MLPRegressor
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ffnn.estimators import MLPRegressor
+    >>> X = np.linspace(-1, 1, 50).reshape(-1, 1)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(10,), solver="lm", max_iter=50,
+    ...                    random_state=0).fit(X, X[:, 0] ** 2)
+    >>> reg.score(X, X[:, 0] ** 2) > 0.99
+    True
+    """
+
+    _y_numeric = True
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """Fit the network to ``X`` and targets ``y`` of shape (n_samples,) or
+        (n_samples, n_outputs); see :meth:`MLPClassifier.fit`."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(_stochastic)
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch over ``(X, y)``, keeping the optimiser's state between calls
+        (mini-batch solvers only)."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _output_layer(self, n_outputs: int) -> tuple[int, str, str]:
+        return n_outputs, "linear", "mse"
+
+    def _encode_targets(self, y: np.ndarray, first: bool, incremental: bool,
+                        classes: Any) -> np.ndarray:
+        targets = y.reshape(len(y), -1).astype(np.float64, copy=False)
+        self.n_outputs_ = targets.shape[1]
+        self.out_activation_ = "linear"
+        return targets
+
+    def _score_arrays(self, X: np.ndarray, y: np.ndarray, sw: Any) -> float:
+        return float(r2_score(y, self.model_.predict(X).reshape(y.shape), sample_weight=sw))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted targets, shape (n_samples,) for one output, else (n_samples, n_outputs)."""
+        out = self._outputs(X)
+        return out.ravel() if out.shape[1] == 1 else out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class PerceptronClassifier(ClassifierMixin, BaseEstimator):
+    """Rosenblatt's perceptron (:class:`ffnn.Perceptron`) with the scikit-learn API.
+
+    Two classes are learnt by one perceptron (``classes_[1]`` is the positive class);
+    more than two by one-vs-rest: one perceptron per class, class k against the rest,
+    and a sample gets the class with the largest score w_k·x + b_k. On data that are not
+    linearly separable the perceptron rule does not converge; training then stops after
+    ``max_iter`` epochs with a ``ConvergenceWarning``.
+
+    Parameters
+    ----------
+    learning_rate : float, default 1.0
+        The step η > 0 of the rule w ← w + η yᵢ xᵢ (sklearn's ``eta0``).
+    max_iter : int, default 100
+        Maximum epochs per perceptron.
+    shuffle : bool, default True
+        Visit the samples in a new random order every epoch.
+    random_state : int, RandomState instance or None, default None
+        Seeds the shuffling; re-applied on every call to ``fit``.
+    fit_intercept : bool, default True
+        Learn the bias b.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : int
+        The largest number of epochs any perceptron ran.
+    estimators_ : list of ffnn.Perceptron
+        The fitted perceptrons (one, or one per class).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    See Also
+    --------
+    ffnn.Perceptron, sklearn.linear_model.Perceptron
+
+    Examples
+    --------
+    >>> from ffnn.estimators import PerceptronClassifier
+    >>> X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    >>> PerceptronClassifier(random_state=0).fit(X, [0, 0, 0, 1]).predict(X)  # AND
+    array([0, 0, 0, 1])
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 1.0,
+        max_iter: int = 100,
+        shuffle: bool = True,
+        random_state: Any = None,
+        fit_intercept: bool = True,
+    ) -> None:
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+
+    def fit(self, X: Any, y: Any) -> PerceptronClassifier:
+        """Train one perceptron (two classes) or one per class (one-vs-rest).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        check_number("learning_rate", self.learning_rate, strict=True)
+        check_number("max_iter", self.max_iter, numbers.Integral, low=1)
+        check_bool("shuffle", self.shuffle)
+        check_bool("fit_intercept", self.fit_intercept)
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; "
+                             f"got 1 class: {self.classes_.tolist()}")
+        rng = check_random_state(self.random_state)
+        positives = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
+        self.estimators_ = []
+        with warnings.catch_warnings():  # one warning for all the perceptrons, below
+            warnings.simplefilter("ignore", exceptions.ConvergenceWarning)
+            for label in positives:
+                perceptron = Perceptron(
+                    learning_rate=self.learning_rate, max_epochs=self.max_iter,
+                    shuffle=self.shuffle, random_state=int(rng.randint(np.iinfo(np.int32).max)),
+                    fit_intercept=self.fit_intercept)
+                self.estimators_.append(perceptron.fit(X, (y == label).astype(np.int8)))
+        self.coef_ = np.vstack([p.coef_ for p in self.estimators_])
+        self.intercept_ = np.array([p.intercept_ for p in self.estimators_])
+        self.n_iter_ = max(p.n_epochs_ for p in self.estimators_)
+        failed = [str(label) for label, p in zip(positives, self.estimators_, strict=True)
+                  if not p.converged_]
+        if failed:
+            warnings.warn(f"the perceptron rule did not converge in max_iter={self.max_iter} "
+                          f"epochs for class(es) {', '.join(failed)} (the data may not be "
+                          "linearly separable)", ConvergenceWarning, stacklevel=2)
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Scores w·x + b: shape (n_samples,) for two classes (positive means
+        ``classes_[1]``), else (n_samples, n_classes)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        scores = X @ self.coef_.T + self.intercept_
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The class with the largest score (for two classes: ``classes_[1]`` where the
+        score is positive)."""
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(np.intp) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[index]
