@@ -19,6 +19,7 @@ from . import (
     diagnostics,
     exceptions,
     initializers,
+    io,
     layers,
     losses,
     metrics,
@@ -26,7 +27,8 @@ from . import (
     regularizers,
 )
 from .autodiff import *  # noqa: F403 - the engine's public names, listed in autodiff.__all__
-from .exceptions import ConvergenceWarning, NotFittedError
+from .exceptions import ConvergenceWarning, ModelFileError, NotFittedError
+from .io import load, save
 from .nn.layers import RBF, Activation, Dense, Dropout, Maxout, PReLU
 from .perceptron import Perceptron
 from .training import Sequential
@@ -59,6 +61,7 @@ __all__ = [
     "MLPRegressor",
     "Dropout",
     "Maxout",
+    "ModelFileError",
     "NotFittedError",
     "PReLU",
     "Perceptron",
@@ -72,10 +75,13 @@ __all__ = [
     "estimators",
     "exceptions",
     "initializers",
+    "io",
     "layers",
+    "load",
     "losses",
     "metrics",
     "optimizers",
     "regularizers",
+    "save",
     *autodiff.__all__,
 ]

@@ -6,7 +6,7 @@ value); the classes here are for conditions that have no built-in equivalent.
 
 from __future__ import annotations
 
-__all__ = ["ConvergenceWarning", "NotFittedError"]
+__all__ = ["ConvergenceWarning", "ModelFileError", "NotFittedError"]
 
 
 class ConvergenceWarning(UserWarning):
@@ -22,3 +22,13 @@ class ConvergenceWarning(UserWarning):
 class NotFittedError(ValueError, AttributeError):
     """A model was used before ``fit`` (a ValueError and an AttributeError, as in
     scikit-learn, so either ``except`` clause catches it)."""
+
+
+class ModelFileError(ValueError):
+    """A model or checkpoint file cannot be loaded: unreadable, truncated, corrupted,
+    from an unsupported format version, or naming something outside ffnn's registries.
+
+    Raised by :func:`ffnn.load` (and ``fit(resume_from=...)``) for every load failure,
+    with a message naming the file and what is wrong. It is a ``ValueError``, so code
+    that catches bad input generally also catches it.
+    """

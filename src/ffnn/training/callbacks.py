@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import logging
 import math
+import os
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "EarlyStopping",
     "History",
     "LearningRateScheduler",
+    "ModelCheckpoint",
     "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]
@@ -101,6 +103,12 @@ class CallbackList:
 class History(Callback):
     """Records every epoch's logs: ``history["loss"]`` is the list of epoch losses.
 
+    Parameters
+    ----------
+    history : dict of str to list of float, optional
+    epoch : sequence of int, optional
+        Epochs already recorded (a resumed run's prefix); each record starts from them.
+
     Attributes
     ----------
     history : dict[str, list[float]]
@@ -110,16 +118,17 @@ class History(Callback):
         Why training stopped before its last epoch (from the callback that stopped it).
     """
 
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-        self.epoch: list[int] = []
-        self.stop_reason: str | None = None
+    def __init__(
+        self, history: dict[str, list[float]] | None = None, epoch: Sequence[int] = ()
+    ) -> None:
+        self._prefix = ({k: list(v) for k, v in (history or {}).items()}, list(epoch))
+        self.on_train_begin()
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
-        """Start a fresh record."""
-        self.history = {}
-        self.epoch = []
-        self.stop_reason = None
+        """Start a fresh record (from the prefix given at construction)."""
+        self.history: dict[str, list[float]] = {k: list(v) for k, v in self._prefix[0].items()}
+        self.epoch: list[int] = list(self._prefix[1])
+        self.stop_reason: str | None = None
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         """Append this epoch's values."""
@@ -328,6 +337,105 @@ class CSVLogger(Callback):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+class ModelCheckpoint(Callback):
+    """Save a checkpoint during training, from which ``fit(..., resume_from=path)``
+    continues exactly.
+
+    Each checkpoint is a model file (see :func:`ffnn.io.save`) that also holds the epoch,
+    the history so far and the states of the fit loop's shuffling generator and of every
+    Dropout layer's generator; it is written atomically, so an interrupted run always
+    leaves a complete file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; may contain ``str.format`` fields filled with the 1-based ``epoch`` and
+        the epoch's logs, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.safetensors"``.
+    monitor : str, default "val_loss"
+        The quantity compared when ``save_best_only``.
+    save_best_only : bool, default False
+        Save only when ``monitor`` improves on the best value so far (on resuming, the
+        best value is recovered from the history).
+    every_n_epochs : int, default 1
+        Consider saving after epochs 1·n, 2·n, ... (1-based).
+    mode : {"auto", "min", "max"}
+        "auto" maximises accuracy-like names and minimises the rest.
+
+    Attributes
+    ----------
+    best : float
+        Best monitored value saved so far (with ``save_best_only``).
+    last_path : str or None
+        The file written last.
+
+    Notes
+    -----
+    Put it after callbacks that add entries to the logs, so the saved history has them.
+    """
+
+    def __init__(
+        self,
+        path: Any,
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        every_n_epochs: int = 1,
+        mode: str = "auto",
+    ) -> None:
+        if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, int) or (
+            every_n_epochs < 1
+        ):
+            raise ValueError(f"every_n_epochs must be a positive integer, got {every_n_epochs!r}")
+        self.path = os.fspath(path)
+        self.monitor = monitor
+        self.save_best_only = bool(save_best_only)
+        self.every_n_epochs = every_n_epochs
+        self.mode = _resolve_mode(mode, monitor)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.last_path: str | None = None
+
+    def _better(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        return value < self.best if self.mode == "min" else value > self.best
+
+    def _due(self, epoch: int) -> bool:
+        return (epoch + 1) % self.every_n_epochs == 0
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Recover the best value from the epochs already recorded (a resumed run)."""
+        self.best = math.inf if self.mode == "min" else -math.inf
+        history = getattr(self.model, "history", None)
+        if self.save_best_only and history is not None:
+            values = history.history.get(self.monitor, [])
+            for epoch, value in zip(history.epoch, values, strict=False):
+                if self._due(epoch) and self._better(value):
+                    self.best = value
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Save when due (and, with ``save_best_only``, when the monitor improved)."""
+        if not self._due(epoch):
+            return
+        logs = dict(logs or {})
+        if self.save_best_only:
+            value = _monitored(logs, self.monitor, "ModelCheckpoint")
+            if not self._better(value):
+                return
+            self.best = value
+        try:
+            path = self.path.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"ModelCheckpoint cannot format the path {self.path!r}: {exc!r}; "
+                             f"available fields: epoch, {', '.join(sorted(logs))}") from exc
+        from .. import io  # io builds on training, so import it when first needed
+
+        current = getattr(self.model, "history", None) or History()
+        history = History(current.history, current.epoch)
+        history.on_epoch_end(epoch, logs)
+        io.save_checkpoint(self.model, path, epoch + 1, history=history,
+                           shuffle_rng=getattr(self.model, "_shuffle_rng", None))
+        self.last_path = path
 
 
 class LearningRateScheduler(Callback):

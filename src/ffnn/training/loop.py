@@ -94,6 +94,21 @@ def _epoch_logs(
     return logs
 
 
+def _resume(
+    model: Any, path: Any, rng: np.random.Generator
+) -> tuple[int, np.random.Generator, History]:
+    """Restore weights, optimiser state and generators from a checkpoint; return the
+    epoch to start at, the shuffling generator and the history so far."""
+    from ..io import load_checkpoint  # io builds on training
+
+    checkpoint = load_checkpoint(path)
+    try:
+        checkpoint.restore(model)
+    except ValueError as exc:
+        raise ValueError(f"cannot resume from {path!r}: {exc}") from exc
+    return checkpoint.epoch, checkpoint.shuffle_rng or rng, checkpoint.history
+
+
 def fit_loop(
     model: Any,
     x: Any,
@@ -109,6 +124,7 @@ def fit_loop(
     seed: int | None,
     sample_weight: Any,
     initial_epoch: int,
+    resume_from: Any = None,
 ) -> History:
     """Train ``model``; see :meth:`ffnn.Sequential.fit` for the parameters."""
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -130,7 +146,9 @@ def fit_loop(
         batch_size = None
     rng = np.random.default_rng(shuffle_seq)
     history = History()
-    model.history = history
+    if resume_from is not None:
+        initial_epoch, rng, history = _resume(model, resume_from, rng)
+    model.history, model._shuffle_rng = history, rng
     cbs = CallbackList([*callbacks, history], model)  # history last: it sees what others log
     steps = 1 if batch_size is None else -(-len(xa) // batch_size)
     progress = Progress(verbose, epochs, steps)

@@ -69,6 +69,8 @@ class Sequential:
         self.stop_training = False
         self.stop_reason: str | None = None
         self.history: History | None = None
+        self.metadata: dict[str, Any] = {}
+        self._shuffle_rng: np.random.Generator | None = None
         self._fused = False
         self._train_loss: Any = None
         for layer in layers or ():
@@ -323,6 +325,7 @@ class Sequential:
         sample_weight: Any = None,
         initial_epoch: int = 0,
         nb_epoch: int | None = None,
+        resume_from: Any = None,
     ) -> History:
         """Train for ``epochs`` passes over the data.
 
@@ -352,6 +355,13 @@ class Sequential:
             Epoch to start counting from (for resumed runs).
         nb_epoch : int, optional
             Deprecated spelling of ``epochs`` (Keras 0.x, as in the notes).
+        resume_from : str or path-like, optional
+            A checkpoint written by :class:`~ffnn.callbacks.ModelCheckpoint`: its weights,
+            optimiser state, shuffling and dropout generators and history are restored
+            and training continues at the epoch after it (``initial_epoch`` is ignored),
+            so that with the same data and ``epochs`` the final weights are bit-identical
+            to an uninterrupted run's. Raises ``ffnn.ModelFileError`` for a bad file and
+            ValueError if it does not match this model.
 
         Returns
         -------
@@ -381,7 +391,14 @@ class Sequential:
             seed=seed,
             sample_weight=sample_weight,
             initial_epoch=initial_epoch,
+            resume_from=resume_from,
         )
+
+    def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
+        """Save the model to one ``.safetensors`` file; see :func:`ffnn.io.save`."""
+        from .. import io  # io builds on training
+
+        io.save(self, path, metadata)
 
     def _raw_outputs(self, x: np.ndarray, batch_size: int | None, logits: bool) -> np.ndarray:
         with ad.no_grad():

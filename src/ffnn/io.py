@@ -1,0 +1,400 @@
+"""Model files and checkpoints: one ``.safetensors`` file, no pickle anywhere.
+
+A model file holds the weights as tensors named ``<layer name>/<param name>`` (e.g.
+``dense_1/kernel``), the optimiser's state arrays as ``optimizer/<param index>/<slot>``,
+and one JSON document under the key ``"ffnn"`` of the safetensors ``__metadata__``:
+the format version, the architecture (each layer's registry class name and
+``get_config()``), the model's name, seed, dtype and input width, the compile settings,
+the optimiser's scalar state, the training history, the caller's ``metadata`` and, for
+checkpoints, the epoch and the generators' states. See ``docs/model_files.md``.
+
+Loading looks every name up in ffnn's registries (a closed allowlist), rebuilds the
+model from its config and checks every tensor against it; any failure raises
+:class:`~ffnn.exceptions.ModelFileError`. Writes are atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import safetensors.numpy
+
+from . import _io_schema as schema
+from ._safetensors_check import read_container
+from .exceptions import ModelFileError
+from .nn.layers import LAYERS, Layer
+from .nn.metrics import METRICS
+from .training import Sequential
+from .training.callbacks import History
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "ModelFileError",
+    "load",
+    "load_checkpoint",
+    "save",
+    "save_checkpoint",
+]
+
+#: Version of the JSON document; files from a newer version are refused.
+FORMAT_VERSION = 1
+_FORMAT = "ffnn.model"
+_KEY = "ffnn"
+_TOP = {"format", "format_version", "model", "compile", "optimizer_state", "history",
+        "metadata", "training"}
+#: What a hostile config can make the registries' constructors raise.
+_CONFIG_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError,
+                  OverflowError, RecursionError)
+
+
+# ------------------------------------------------------------------------ saving
+def _layer_entry(layer: Layer) -> dict[str, Any]:
+    name = type(layer).__name__
+    if name not in LAYERS or LAYERS.lookup(name) is not type(layer):
+        raise ValueError(f"layer {layer.name!r} is a {name}, which is not in the layer "
+                         f"registry (valid: {', '.join(LAYERS.names())})")
+    return {"class_name": name, "config": layer.get_config()}
+
+
+def _compile_entry(model: Sequential) -> dict[str, Any] | None:
+    if model.optimizer is None:
+        return None
+    names = []
+    for name, fn in model.metrics:
+        if name not in METRICS or METRICS.lookup(name) is not fn:
+            raise TypeError(f"metric {name!r} is a plain callable and cannot be serialised; "
+                            f"use one of the registered metrics: {', '.join(METRICS.names())}")
+        names.append(name)
+    return {"optimizer": model.optimizer.get_config(), "loss": model.loss.get_config(),
+            "metrics": names}
+
+
+def _optimizer_entry(model: Sequential, tensors: dict[str, np.ndarray]) -> Any:
+    opt = model.optimizer
+    if opt is None or not opt.built:
+        return None
+    state = opt.state_dict()
+    arrays = state.pop("state")
+    slots = []
+    for i in sorted(arrays):
+        slots.append(sorted(arrays[i]))
+        for slot, array in arrays[i].items():
+            tensors[f"optimizer/{i}/{slot}"] = np.ascontiguousarray(array)
+    return {**state, "slots": slots}
+
+
+def _history_entry(history: History | None) -> dict[str, Any] | None:
+    if history is None:
+        return None
+    return {"epoch": [int(e) for e in history.epoch],
+            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}}
+
+
+def _encode(model: Sequential, metadata: Any, history: History | None,
+            training: dict[str, Any] | None) -> bytes:
+    """The bytes of the safetensors file for ``model``."""
+    if not model.built:
+        raise ValueError(f"model {model.name!r} is not built; fit it or call "
+                         "model.build(input_dim) before saving")
+    if metadata is None:
+        metadata = getattr(model, "metadata", None) or {}
+    if not isinstance(metadata, Mapping):
+        raise ValueError(f"metadata must be a dict, got {type(metadata).__name__}")
+    tensors = {f"{layer.name}/{key}": np.ascontiguousarray(p.data)
+               for layer in model.layers for key, p in layer.named_params.items()}
+    try:
+        doc = {
+            "format": _FORMAT,
+            "format_version": FORMAT_VERSION,
+            "model": {"name": model.name, "seed": model.seed, "dtype": model.dtype.name,
+                      "input_dim": model.input_dim,
+                      "layers": [_layer_entry(layer) for layer in model.layers]},
+            "compile": _compile_entry(model),
+            "optimizer_state": _optimizer_entry(model, tensors),
+            "history": _history_entry(history),
+            "metadata": dict(metadata),
+            "training": training,
+        }
+        text = json.dumps(doc)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cannot save model {model.name!r}: {exc}") from exc
+    return safetensors.numpy.save(tensors, metadata={_KEY: text})
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to a new file beside ``path``, fsync it, then rename it over ``path``.
+
+    A failure at any point removes the temporary file and leaves ``path`` as it was.
+    """
+    directory, base = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{base}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def save(model: Sequential, path: str | os.PathLike[str],
+         metadata: Mapping[str, Any] | None = None) -> None:
+    """Save a built model to one ``.safetensors`` file, atomically.
+
+    Parameters
+    ----------
+    model : Sequential
+        A built model; its weights, architecture, compile settings, optimiser state and
+        history are saved.
+    path : str or path-like
+        The file to write (replaced atomically if it exists).
+    metadata : dict, optional
+        Any JSON-serialisable dict, returned as ``model.metadata`` by :func:`load`.
+        None saves the model's own ``metadata`` attribute (empty for a new model).
+
+    Raises
+    ------
+    ValueError
+        If the model is not built, uses a layer, activation, initializer, regularizer,
+        loss or metric that is a plain Python callable (not in ffnn's registries), or
+        ``metadata`` is not JSON-serialisable.
+    """
+    _atomic_write(os.fspath(path), _encode(model, metadata, model.history, None))
+
+
+# ----------------------------------------------------------------------- loading
+def _document(meta: dict[str, str]) -> dict[str, Any]:
+    if _KEY not in meta:
+        raise ModelFileError(f"the metadata has no {_KEY!r} entry: not an ffnn model file")
+    try:
+        doc = json.loads(meta[_KEY])
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"the {_KEY!r} metadata is not valid JSON ({exc})") from exc
+    if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
+        raise ModelFileError(f"the {_KEY!r} metadata is not an ffnn model document")
+    version = doc.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"invalid format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"format version {version} is newer than this ffnn reads "
+                             f"({FORMAT_VERSION}); upgrade ffnn")
+    if set(doc) != _TOP:
+        raise ModelFileError(f"the document must have the keys {sorted(_TOP)}, got {sorted(doc)}")
+    return doc
+
+
+def _check_tensors(model: Sequential, doc: dict[str, Any], tensors: dict[str, np.ndarray],
+                   allow_nonfinite: bool) -> dict[str, Any]:
+    """Compare the file's tensors with what the architecture needs; return the params."""
+    params = {f"{layer.name}/{key}": p
+              for layer in model.layers for key, p in layer.named_params.items()}
+    expected = list(params)
+    if doc["optimizer_state"] is not None:
+        expected += schema.optimizer_tensor_names(doc["optimizer_state"])
+    missing = [n for n in expected if n not in tensors]
+    extra = sorted(set(tensors) - set(expected))
+    if missing:
+        raise ModelFileError(f"missing tensor(s) {missing}")
+    if extra:
+        raise ModelFileError(f"unexpected tensor(s) {extra}")
+    for name, p in params.items():
+        array = tensors[name]
+        if array.shape != p.data.shape or array.dtype != p.data.dtype:
+            raise ModelFileError(
+                f"tensor {name!r} has shape {array.shape} and dtype {array.dtype}; the "
+                f"architecture needs shape {p.data.shape} and dtype {p.data.dtype}")
+    if not allow_nonfinite:
+        for name in expected:
+            if not np.isfinite(tensors[name]).all():
+                raise ModelFileError(f"tensor {name!r} holds NaN or infinite values "
+                                     "(load(..., allow_nonfinite=True) accepts them)")
+    return params
+
+
+def _rebuild(doc: dict[str, Any], tensors: dict[str, np.ndarray],
+             allow_nonfinite: bool) -> Sequential:
+    n_numbers = sum(int(a.size) for a in tensors.values())
+    model = schema.build_model(doc["model"], n_numbers)
+    params = _check_tensors(model, doc, tensors, allow_nonfinite)
+    for name, p in params.items():
+        np.copyto(p.data, tensors[name])
+    schema.compile_model(model, doc["compile"])
+    if doc["optimizer_state"] is not None:
+        if model.optimizer is None:
+            raise ModelFileError("the file has optimizer state but no compile settings")
+        model.optimizer.load_state_dict(schema.optimizer_state(doc["optimizer_state"], tensors))
+    model.history = schema.history(doc["history"])
+    if not isinstance(doc["metadata"], dict):
+        raise ModelFileError("metadata must be a JSON object")
+    model.metadata = doc["metadata"]
+    return model
+
+
+def _read(path: str | os.PathLike[str], allow_nonfinite: bool) -> tuple[Sequential, Any]:
+    """The model and the document's ``training`` section; ModelFileError on any defect."""
+    path = os.fspath(path)
+    try:
+        meta, tensors = read_container(path)
+        doc = _document(meta)
+        return _rebuild(doc, tensors, allow_nonfinite), doc["training"]
+    except (ModelFileError, *_CONFIG_ERRORS) as exc:
+        raise ModelFileError(f"cannot load model file {path!r}: {exc}") from exc
+
+
+def load(path: str | os.PathLike[str], *, allow_nonfinite: bool = False) -> Sequential:
+    """Load a model saved by :func:`save` (or a checkpoint).
+
+    Parameters
+    ----------
+    path : str or path-like
+    allow_nonfinite : bool, default False
+        Accept NaN or infinite weights and optimiser state (by default they are taken
+        as a sign of a diverged or corrupted run and refused).
+
+    Returns
+    -------
+    Sequential
+        Built, with the saved weights; compiled with the saved optimiser (and its state),
+        loss and metrics if the model was compiled; ``history`` and ``metadata`` restored.
+
+    Raises
+    ------
+    ModelFileError
+        For any failure: unreadable, truncated, corrupted or hostile file, unsupported
+        format version, a name outside ffnn's registries, a tensor that is missing,
+        extra, or of the wrong shape or dtype, or non-finite values.
+    """
+    return _read(path, allow_nonfinite)[0]
+
+
+# ------------------------------------------------------------------- checkpoints
+@dataclass
+class Checkpoint:
+    """What :func:`load_checkpoint` reads back.
+
+    Attributes
+    ----------
+    model : Sequential
+        The model as :func:`load` returns it (dropout generators restored).
+    epoch : int
+        Epochs completed: training resumes at this (0-based) epoch.
+    history : History
+        The history of those epochs.
+    shuffle_rng : numpy.random.Generator or None
+        The fit loop's shuffling generator, ready for the next epoch.
+    dropout_rngs : dict of str to numpy.random.Generator
+        Each Dropout layer's mask generator, by layer name.
+    """
+
+    model: Sequential
+    epoch: int
+    history: History
+    shuffle_rng: np.random.Generator | None = None
+    dropout_rngs: dict[str, np.random.Generator] = field(default_factory=dict)
+
+    def restore(self, model: Sequential) -> None:
+        """Copy the weights, optimiser state and dropout generators into ``model``.
+
+        Raises
+        ------
+        ValueError
+            If ``model`` does not have the same parameter names, shapes and dtypes, or
+            its optimiser is of another kind.
+        """
+        mine = {f"{lay.name}/{k}": p for lay in model.layers for k, p in lay.named_params.items()}
+        saved = {f"{lay.name}/{k}": p for lay in self.model.layers
+                 for k, p in lay.named_params.items()}
+        layout = {k: (p.data.shape, p.data.dtype) for k, p in mine.items()}
+        if layout != {k: (p.data.shape, p.data.dtype) for k, p in saved.items()}:
+            raise ValueError("the checkpoint's parameters (names, shapes, dtypes) differ from "
+                             f"this model's: {sorted(saved)} vs {sorted(mine)}")
+        for key, p in mine.items():
+            np.copyto(p.data, saved[key].data)
+        if self.model.optimizer is not None and self.model.optimizer.built:
+            if model.optimizer is None:
+                raise ValueError("compile the model before resuming from a checkpoint")
+            model.optimizer.load_state_dict(self.model.optimizer.state_dict())
+        for layer in model.layers:
+            if layer.name in self.dropout_rngs:
+                layer.rng = self.dropout_rngs[layer.name]  # type: ignore[attr-defined]
+
+
+def save_checkpoint(model: Sequential, path: str | os.PathLike[str], epoch: int, *,
+                    history: History | None = None,
+                    shuffle_rng: np.random.Generator | None = None) -> None:
+    """Save a model file that can also resume training exactly (atomically).
+
+    Parameters
+    ----------
+    model : Sequential
+    path : str or path-like
+    epoch : int
+        Epochs completed.
+    history : History, optional
+        The history of those epochs.
+    shuffle_rng : numpy.random.Generator, optional
+        The fit loop's shuffling generator. The state of every layer's ``rng``
+        (Dropout) is saved too.
+
+    Raises
+    ------
+    ValueError
+        As :func:`save`, and for a generator not on PCG64 or PCG64DXSM.
+    """
+    rngs = {layer.name: getattr(layer, "rng", None) for layer in model.layers}
+    dropout = {name: schema.generator_state(rng) for name, rng in rngs.items()
+               if isinstance(rng, np.random.Generator)}
+    training = {"epoch": int(epoch), "dropout_rngs": dropout,
+                "shuffle_rng": None if shuffle_rng is None else
+                schema.generator_state(shuffle_rng)}
+    _atomic_write(os.fspath(path), _encode(model, None, history, training))
+
+
+def _checkpoint(model: Sequential, section: Any) -> Checkpoint:
+    if not isinstance(section, dict) or set(section) != {"epoch", "dropout_rngs", "shuffle_rng"}:
+        raise ModelFileError("no valid training section: this is a model file, not a checkpoint")
+    epoch = section["epoch"]
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise ModelFileError(f"checkpoint epoch must be an integer >= 0, got {epoch!r}")
+    rngs = section["dropout_rngs"]
+    names = {layer.name for layer in model.layers if hasattr(layer, "rng")}
+    if not isinstance(rngs, dict) or not set(rngs) <= names:
+        raise ModelFileError("dropout_rngs must map the model's Dropout layers to states")
+    dropout = {k: schema.generator(v, f"the generator of layer {k!r}") for k, v in rngs.items()}
+    shuffle = section["shuffle_rng"]
+    for layer in model.layers:
+        if layer.name in dropout:
+            layer.rng = dropout[layer.name]  # type: ignore[attr-defined]
+    return Checkpoint(model, epoch, model.history or History(), None if shuffle is None else
+                      schema.generator(shuffle, "the shuffling generator"), dropout)
+
+
+def load_checkpoint(path: str | os.PathLike[str], *, allow_nonfinite: bool = False) -> Checkpoint:
+    """Read a checkpoint written by :func:`save_checkpoint` (or ``ModelCheckpoint``).
+
+    Raises
+    ------
+    ModelFileError
+        As :func:`load`, and for a model file without training state.
+    """
+    model, training = _read(path, allow_nonfinite)
+    try:
+        return _checkpoint(model, training)
+    except ModelFileError as exc:
+        raise ModelFileError(f"cannot load checkpoint {os.fspath(path)!r}: {exc}") from exc
