@@ -18,7 +18,7 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(PY) -m ffnn demo
+	$(PY) -m ffnn train --out $(VENV)/demo-model.safetensors
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -n 2 -q

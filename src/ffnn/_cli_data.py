@@ -1,0 +1,330 @@
+"""Data handling of the ``ffnn`` command: CSV tables, targets, task inference, scaling.
+
+CSV files are read with the standard library's :mod:`csv` module (pandas is not a
+runtime dependency). Every problem a user can cause is reported as a
+:class:`CLIError` whose message names the file, the line and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "MAX_INFERRED_CLASSES",
+    "CLIError",
+    "Scaler",
+    "Table",
+    "class_names",
+    "encode_labels",
+    "infer_task",
+    "listing",
+    "numeric_column",
+    "numeric_matrix",
+    "read_csv",
+    "regression_targets",
+]
+
+#: Task inference: an integer-valued target with at most this many distinct values
+#: (and at most half as many distinct values as rows) is taken as class labels.
+MAX_INFERRED_CLASSES = 20
+
+
+class CLIError(Exception):
+    """A user error: ``main`` prints ``ffnn: error: <message>`` and exits with status 2."""
+
+
+@dataclass
+class Table:
+    """A CSV file as text: its header and its data rows.
+
+    Attributes
+    ----------
+    path : str
+        The file it came from (for messages).
+    columns : list of str
+        The header's column names.
+    rows : list of list of str
+        The data cells, one list per row, as written in the file.
+    lines : list of int
+        The file line on which each row starts (the header is line 1).
+    """
+
+    path: str
+    columns: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def index(self, name: str, role: str = "column") -> int:
+        """Position of column ``name``; a CLIError listing the columns if it is absent."""
+        try:
+            return self.columns.index(name)
+        except ValueError:
+            raise CLIError(
+                f"{self.path} has no {role} {name!r}; its columns are: {listing(self.columns)}"
+            ) from None
+
+    def column(self, name: str) -> list[str]:
+        """The cells of column ``name``, stripped of surrounding spaces."""
+        j = self.index(name)
+        return [row[j].strip() for row in self.rows]
+
+    def where(self, i: int, name: str) -> str:
+        """``line 7, column 'x2'`` for row ``i``: the place of a cell in messages."""
+        return f"{self.path}, line {self.lines[i]}, column {name!r}"
+
+
+def listing(names: Sequence[str], limit: int = 20) -> str:
+    """``a, b, c`` — or, for long lists, the first and last few names and the count."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    half = limit // 2
+    return f"{', '.join(names[:half])}, ..., {', '.join(names[-half:])} ({len(names)} in all)"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_header(path: str, header: list[str]) -> list[str]:
+    names = [h.strip() for h in header]
+    if all(_is_number(h) for h in names if h) and any(names):
+        raise CLIError(
+            f"{path} has no header row: its first line ({','.join(names)}) holds numbers; "
+            "add a first line of column names"
+        )
+    for j, name in enumerate(names):
+        if not name:
+            raise CLIError(f"{path}: column {j + 1} of the header has no name")
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise CLIError(f"{path}: the header names column {name!r} twice")
+        seen.add(name)
+    return names
+
+
+def _parse(path: str, fh: Any) -> Table:
+    reader = csv.reader(fh)
+    header = next(reader, None)
+    if header is None:
+        raise CLIError(f"{path} is empty; a CSV file with a header row is needed")
+    columns = _check_header(path, header)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    start = reader.line_num + 1
+    for row in reader:
+        if row and any(cell.strip() for cell in row):
+            if len(row) != len(columns):
+                cells = f"{len(row)} cell" + ("s" if len(row) != 1 else "")
+                raise CLIError(
+                    f"{path}, line {start}: {cells} but the header has {len(columns)} columns"
+                )
+            rows.append(row)
+            lines.append(start)
+        start = reader.line_num + 1
+    if not rows:
+        raise CLIError(f"{path} has a header but no data rows")
+    return Table(path, columns, rows, lines)
+
+
+def read_csv(path: str) -> Table:
+    """Read a CSV file with a header row.
+
+    Blank lines are skipped; every other row must have as many cells as the header.
+
+    Raises
+    ------
+    CLIError
+        Missing or unreadable file, empty file, no header, no data rows, ragged rows.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            return _parse(path, fh)
+    except FileNotFoundError:
+        raise CLIError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CLIError(f"{path} is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"{path} is not a UTF-8 text file") from None
+    except csv.Error as exc:
+        raise CLIError(f"{path} is not a valid CSV file: {exc}") from None
+
+
+def numeric_column(table: Table, name: str, role: str = "feature") -> np.ndarray:
+    """Column ``name`` as float64; a CLIError naming the first bad cell otherwise.
+
+    Empty cells, text, NaN and infinities are all rejected.
+    """
+    cells = table.column(name)
+    try:
+        values = np.array(cells, dtype=np.float64)
+    except ValueError:
+        values = None
+    if values is not None and np.all(np.isfinite(values)):
+        return values
+    for i, cell in enumerate(cells):
+        where = table.where(i, name)
+        if not cell:
+            raise CLIError(f"{where}: empty cell (missing values are not supported)")
+        if not _is_number(cell):
+            raise CLIError(f"{role} column {name!r} is not numeric: {where} holds {cell!r}")
+        if math.isnan(float(cell)):
+            raise CLIError(f"{where}: NaN (missing values are not supported)")
+        if not math.isfinite(float(cell)):
+            raise CLIError(f"{where}: infinite value {cell!r}")
+    raise AssertionError("unreachable: a column failed to convert but no cell is bad")
+
+
+def numeric_matrix(table: Table, names: Sequence[str]) -> np.ndarray:
+    """The columns ``names`` as a (rows, len(names)) float64 array."""
+    if not names:
+        raise CLIError(f"{table.path} has no feature columns besides the target")
+    return np.column_stack([numeric_column(table, name) for name in names])
+
+
+def _label(cell: str) -> str:
+    """Canonical class label: integer-valued numbers lose their decimals ("1.0" → "1")."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return cell
+    if math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return cell
+
+
+def _label_key(label: str) -> tuple[int, float, str]:
+    """Sort numbers by value, before text sorted alphabetically."""
+    try:
+        return (0, float(label), "")
+    except ValueError:
+        return (1, 0.0, label)
+
+
+def _target_cells(table: Table, target: str) -> list[str]:
+    cells = table.column(target)
+    for i, cell in enumerate(cells):
+        if not cell:
+            raise CLIError(f"{table.where(i, target)}: empty target cell")
+    return cells
+
+
+def infer_task(table: Table, target: str) -> str:
+    """``"classify"`` or ``"regress"`` for the target column, by this rule:
+
+    classify when any target value is not a number, or when every value is an integer
+    and there are at most :data:`MAX_INFERRED_CLASSES` (20) distinct values, no more than
+    half the number of rows; regress otherwise.
+    """
+    cells = _target_cells(table, target)
+    if not all(_is_number(c) for c in cells):
+        return "classify"
+    values = np.array(cells, dtype=np.float64)
+    if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+        return "regress"
+    n_distinct = len(np.unique(values))
+    few = n_distinct <= MAX_INFERRED_CLASSES and n_distinct <= len(values) / 2
+    return "classify" if few else "regress"
+
+
+def class_names(table: Table, target: str) -> list[str]:
+    """The sorted distinct labels of the target column (at least two)."""
+    labels = sorted({_label(c) for c in _target_cells(table, target)}, key=_label_key)
+    if len(labels) < 2:
+        raise CLIError(
+            f"target column {target!r} holds a single class ({labels[0]!r}); "
+            "classification needs at least two"
+        )
+    return labels
+
+
+def encode_labels(table: Table, target: str, classes: Sequence[str]) -> np.ndarray:
+    """The target column as indices into ``classes``; a CLIError for an unknown label."""
+    index = {name: k for k, name in enumerate(classes)}
+    cells = _target_cells(table, target)
+    out = np.empty(len(cells), dtype=np.int64)
+    for i, cell in enumerate(cells):
+        k = index.get(_label(cell))
+        if k is None:
+            raise CLIError(
+                f"{table.where(i, target)}: class {cell!r} is not one the model knows "
+                f"({', '.join(classes)})"
+            )
+        out[i] = k
+    return out
+
+
+def regression_targets(table: Table, target: str) -> np.ndarray:
+    """The target column as float64 values; a CLIError naming a non-numeric cell."""
+    cells = _target_cells(table, target)
+    for i, cell in enumerate(cells):
+        if not _is_number(cell):
+            raise CLIError(
+                f"target column {target!r} is not numeric ({table.where(i, target)} holds "
+                f"{cell!r}), so it cannot be regressed"
+            )
+    return numeric_column(table, target, role="target")
+
+
+@dataclass
+class Scaler:
+    """Standardisation z = (x − mean) / scale, stored as plain lists (JSON, no pickle).
+
+    ``scale`` is the population standard deviation (ddof=0), with 1 for constant
+    columns, as in scikit-learn's ``StandardScaler``.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> Scaler:
+        """Means and standard deviations of the columns of ``x``."""
+        std = x.std(axis=0)
+        return cls(x.mean(axis=0), np.where(std > 0, std, 1.0))
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """Standardise ``x``."""
+        return (x - self.mean) / self.scale
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        """Undo :meth:`transform`."""
+        return z * self.scale + self.mean
+
+    def to_dict(self) -> dict[str, list[float]]:
+        """``{"mean": [...], "scale": [...]}``, JSON-serialisable."""
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: Any, size: int, what: str) -> Scaler:
+        """Rebuild from :meth:`to_dict`, checking ``size`` finite entries and scale > 0."""
+        if not isinstance(data, dict):
+            raise CLIError(f"{what} is missing or not a mapping")
+        arrays = []
+        for key in ("mean", "scale"):
+            values = data.get(key)
+            ok = isinstance(values, list) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+            )
+            arr = np.array(values if ok else [], dtype=np.float64)
+            if not ok or arr.shape != (size,) or not np.all(np.isfinite(arr)):
+                raise CLIError(f"{what}: {key!r} must be a list of {size} finite numbers")
+            arrays.append(arr)
+        if np.any(arrays[1] <= 0):
+            raise CLIError(f"{what}: 'scale' must be positive")
+        return cls(arrays[0], arrays[1])

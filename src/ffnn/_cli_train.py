@@ -1,0 +1,228 @@
+"""``ffnn train``: read the data, standardise, train with progress, report, save."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import datasets
+from . import optimizers as optimizers_mod
+from ._cli_data import (
+    CLIError,
+    Scaler,
+    class_names,
+    encode_labels,
+    infer_task,
+    numeric_matrix,
+    read_csv,
+    regression_targets,
+)
+from ._cli_model import Spec, build_model, loss_for, scores
+from .training import Sequential
+from .training.callbacks import EarlyStopping
+
+__all__ = ["DEFAULT_DATA", "TrainingData", "load_training_data", "run_train", "split_rows"]
+
+#: Name of the built-in data set ``ffnn train`` uses without DATA.csv.
+DEFAULT_DATA = "digits"
+#: Share of the built-in data held out as a test set.
+TEST_FRACTION = 0.25
+
+
+@dataclass
+class TrainingData:
+    """Features (raw), targets (class indices or values) and what they are called."""
+
+    x: np.ndarray
+    y: np.ndarray
+    features: list[str]
+    target: str
+    task: str
+    classes: list[str] | None
+    source: str
+    test: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _default_data(args: argparse.Namespace) -> TrainingData:
+    """scikit-learn's digits, with a stratified held-out test split."""
+    from sklearn.model_selection import train_test_split
+
+    if args.target is not None or args.task == "regress":
+        raise CLIError(
+            "--target and --task regress need a DATA.csv file; without one ffnn train "
+            "classifies the built-in digits"
+        )
+    x, y = datasets.load_digits()
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x, y, test_size=TEST_FRACTION, random_state=args.seed, stratify=y
+    )
+    features = [f"pixel_{i // 8}_{i % 8}" for i in range(x.shape[1])]
+    classes = [str(k) for k in range(10)]
+    source = f"{DEFAULT_DATA} (built-in)"
+    return TrainingData(x_tr, y_tr, features, "digit", "classify", classes, source, (x_te, y_te))
+
+
+def load_training_data(args: argparse.Namespace) -> TrainingData:
+    """The data ``ffnn train`` learns from: DATA.csv or the built-in default."""
+    if args.data is None:
+        return _default_data(args)
+    table = read_csv(args.data)
+    if args.target is None:
+        raise CLIError(
+            f"--target is required with a data file; the columns of {args.data} are: "
+            f"{', '.join(table.columns)}"
+        )
+    table.index(args.target, "target column")
+    task = args.task or infer_task(table, args.target)
+    features = [c for c in table.columns if c != args.target]
+    x = numeric_matrix(table, features)
+    classes = None
+    if task == "classify":
+        classes = class_names(table, args.target)
+        y = encode_labels(table, args.target, classes)
+    else:
+        y = regression_targets(table, args.target)
+    return TrainingData(x, y, features, args.target, task, classes, args.data)
+
+
+def split_rows(data: TrainingData, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices for training and validation (stratified for classes when possible).
+
+    Raises a CLIError when the split leaves fewer than two training rows or no
+    validation row.
+    """
+    from sklearn.model_selection import train_test_split
+
+    n = len(data.y)
+    rows = np.arange(n)
+    if fraction == 0:
+        return rows, rows[:0]
+    n_val = math.ceil(n * fraction)
+    if n_val < 1 or n - n_val < 2:
+        raise CLIError(
+            f"too few rows for --validation {fraction:g}: {n} rows leave {n - n_val} for "
+            f"training and {n_val} for validation (at least 2 and 1 are needed); use more "
+            "data or --validation 0"
+        )
+    stratify = None
+    if data.classes is not None:
+        counts = np.bincount(data.y, minlength=len(data.classes))
+        k = int(np.count_nonzero(counts))
+        if counts[counts > 0].min() >= 2 and min(n_val, n - n_val) >= k:
+            stratify = data.y
+    tr, va = train_test_split(rows, test_size=n_val, random_state=seed, stratify=stratify)
+    return np.sort(tr), np.sort(va)
+
+
+def _optimizer(solver: str, learning_rate: float | None) -> Any:
+    options = {} if learning_rate is None else {"learning_rate": learning_rate}
+    try:
+        return optimizers_mod.get(solver, **options)
+    except ValueError as exc:
+        raise CLIError(f"--learning-rate does not apply to solver {solver!r} ({exc})") from None
+
+
+def _check_out(path: str) -> None:
+    """Fail before training, not after, if the model cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise CLIError(f"--out {path} is a directory; give a file name")
+    if not os.path.isdir(folder):
+        raise CLIError(f"--out {path}: folder {folder} does not exist")
+
+
+def _describe(args: argparse.Namespace, data: TrainingData, n: tuple[int, int]) -> str:
+    n_out = len(data.classes) if data.classes is not None else 1
+    sizes = "-".join(str(s) for s in [len(data.features), *args.hidden, n_out])
+    what = (f"classify {data.target!r} ({len(data.classes)} classes)" if data.classes is not None
+            else f"regress {data.target!r}")
+    val = f", validating on {n[1]}" if n[1] else ""
+    how = f"{args.activation}, {args.solver}" if args.hidden else args.solver
+    return (f"Training a {sizes} network ({how}) to {what} "
+            f"on {n[0]} rows of {data.source}{val}")
+
+
+def _fit(args: argparse.Namespace, model: Sequential, spec: Spec, train: tuple[Any, Any],
+         val: tuple[Any, Any] | None) -> Any:
+    callbacks = []
+    if args.early_stopping:
+        callbacks.append(EarlyStopping(monitor="val_loss", patience=args.patience,
+                                       restore_best_weights=True))
+    return model.fit(
+        train[0], spec.fit_targets(train[1]),
+        epochs=args.epochs, batch_size=args.batch_size,
+        validation_data=None if val is None else (val[0], spec.fit_targets(val[1])),
+        callbacks=callbacks, verbose=0 if args.quiet else 1, seed=args.seed,
+    )
+
+
+def _report(results: dict[str, dict[str, float]], rows: dict[str, int]) -> None:
+    for name, values in results.items():
+        text = "  ".join(f"{k} {v:.4f}" for k, v in values.items())
+        print(f"{name:<11} {text}  ({rows[name]} rows)")
+    if "test" in results and "accuracy" in results["test"]:
+        print(f"test accuracy: {results['test']['accuracy']:.4f}")
+
+
+def _finite(value: Any) -> Any:
+    """JSON-safe copy: non-finite floats become None."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _summary(args: argparse.Namespace, data: TrainingData, history: Any, model: Sequential,
+             results: dict[str, Any], rows: dict[str, int]) -> dict[str, Any]:
+    return _finite({
+        "data": data.source, "rows": rows, "epochs": len(history.history.get("loss", [])),
+        "max_epochs": args.epochs, "solver": args.solver, "learning_rate": args.learning_rate,
+        "batch_size": args.batch_size, "hidden": list(args.hidden),
+        "activation": args.activation, "seed": args.seed,
+        "early_stopping": bool(args.early_stopping), "stop_reason": model.stop_reason,
+        "final": {k: float(v[-1]) for k, v in history.history.items() if v},
+        "metrics": results,
+    })
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """The ``train`` subcommand."""
+    from . import io as model_io
+
+    _check_out(args.out)
+    optimizer = _optimizer(args.solver, args.learning_rate)
+    data = load_training_data(args)
+    if args.early_stopping and args.validation == 0:
+        raise CLIError("--early-stopping watches the validation loss; it needs --validation > 0")
+    tr, va = split_rows(data, args.validation, args.seed)
+    spec = Spec(data.task, data.target, data.features, Scaler.fit(data.x[tr]),
+                loss_for(data.task, optimizer), data.classes,
+                Scaler.fit(data.y[tr].reshape(-1, 1)) if data.task == "regress" else None)
+    model = build_model(len(data.features), len(data.classes or [0]), args.hidden,
+                        args.activation, data.task, args.seed)
+    model.compile(optimizer, spec.loss, metrics=["accuracy" if data.classes else "r2"])
+    print(_describe(args, data, (len(tr), len(va))), flush=True)
+    sets = {"train": (spec.scaler.transform(data.x[tr]), data.y[tr])}
+    if len(va):
+        sets["validation"] = (spec.scaler.transform(data.x[va]), data.y[va])
+    if data.test is not None:
+        sets["test"] = (spec.scaler.transform(data.test[0]), data.test[1])
+    history = _fit(args, model, spec, sets["train"], sets.get("validation"))
+    results = {name: scores(model, spec, *xy) for name, xy in sets.items()}
+    rows = {name: len(xy[1]) for name, xy in sets.items()}
+    _report(results, rows)
+    spec.training = _summary(args, data, history, model, results, rows)
+    try:
+        model_io.save(model, args.out, metadata=spec.to_metadata())
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    print(f"saved the model to {args.out}")
+    return 0
