@@ -491,17 +491,16 @@ def test_network_objective_gradient_by_central_differences(loss, head):
     assert sum(p.data.size for p in params) == model.count_params() == n_params == 119
     eps = 1e-6
     for p, g in zip(params, grads, strict=True):
-        flat = p.data.reshape(-1)  # a view: perturbs the parameter in place
-        numeric = np.empty(flat.size)
-        for k in range(flat.size):
-            orig = flat[k]
-            flat[k] = orig + eps
+        numeric = np.empty(p.data.shape)
+        for idx in np.ndindex(p.data.shape):  # perturbs the parameter in place
+            orig = p.data[idx]
+            p.data[idx] = orig + eps
             plus = float(model._objective(x, y, None, training=False)[0].data)
-            flat[k] = orig - eps
+            p.data[idx] = orig - eps
             minus = float(model._objective(x, y, None, training=False)[0].data)
-            flat[k] = orig
-            numeric[k] = (plus - minus) / (2 * eps)
-        np.testing.assert_allclose(g.reshape(-1), numeric, rtol=1e-6, atol=1e-8)
+            p.data[idx] = orig
+            numeric[idx] = (plus - minus) / (2 * eps)
+        np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=1e-8)
     # The objective is unchanged by the perturbations and matches the public path.
     assert _objective_and_grads(model, x, y)[0] == value
     np.testing.assert_allclose(model.evaluate(x, y, batch_size=None), value, rtol=1e-12)

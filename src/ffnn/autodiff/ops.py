@@ -357,9 +357,10 @@ def _linear_vjp(g: Array, out: Array, x: Array, w: Array, b: Any = None, *, need
     gx = g @ w if needs[0] else None
     gw = gb = None
     if needs[1] or (b is not None and needs[2]):
-        g2 = g.reshape(-1, g.shape[-1])
-        if needs[1]:
-            gw = g2.T @ x.reshape(-1, x.shape[-1])
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+        if needs[1]:  # as (Xᵀδ)ᵀ: the contiguous product, in W's Fortran layout
+            x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+            gw = (x2.T @ g2).T
         if b is not None and needs[2]:
             gb = g2.sum(axis=0)
     return gx, gw, gb

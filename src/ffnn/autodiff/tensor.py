@@ -199,20 +199,24 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad
 
 
-def _reachable(root: Tensor) -> list[Tensor]:
-    """Nodes and leaves reachable from ``root`` that require grad, newest first."""
+def _graph(root: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+    """Interior nodes reachable from ``root`` (newest first) and the leaves that need grad."""
     seen = {id(root)}
+    nodes = [root]
+    leaves: list[Tensor] = []
     stack = [root]
-    found = [root]
     while stack:
         node = stack.pop()
         for p, need in zip(node._parents, node._needs, strict=False):
             if need and id(p) not in seen:
                 seen.add(id(p))
-                stack.append(p)
-                found.append(p)
-    found.sort(key=_seq_of, reverse=True)
-    return found
+                if p._op is None:
+                    leaves.append(p)
+                else:
+                    nodes.append(p)
+                    stack.append(p)
+    nodes.sort(key=_seq_of, reverse=True)
+    return nodes, leaves
 
 
 def _seq_of(t: Tensor) -> int:
@@ -235,22 +239,18 @@ def _accumulate_leaf(leaf: Tensor, g: np.ndarray, owned: bool) -> None:
 
 
 def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
-    order = _reachable(root)
+    if root._op is None:  # backward() on a leaf
+        _accumulate_leaf(root, seed, owned=False)
+        return
+    nodes, leaves = _graph(root)
     root._g = seed
-    # Arrays already handed to a leaf (or the caller's seed): a rule such as add's
-    # passes one array to several inputs, and leaf gradients are updated in place.
-    shared: set[int] = {id(seed)}
     try:
-        for node in order:
+        for node in nodes:
             g = node._g
             if g is None:
                 continue
             node._g = None
             op = node._op
-            if op is None:  # a leaf
-                _accumulate_leaf(node, g, owned=id(g) not in shared)
-                shared.add(id(node.grad))
-                continue
             if op is _FREED:
                 raise RuntimeError(
                     "trying to backpropagate through a graph that was already freed by an "
@@ -270,9 +270,21 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 node._parents = ()
                 node._inputs = ()
                 node._params = _NO_PARAMS
+        # Leaves last, once every rule has consumed its gradient, so that a leaf's
+        # .grad may be updated in place. A rule such as add's passes one array to
+        # several inputs: an array already handed to a leaf (or the seed) is copied.
+        shared = {id(seed)}
+        for leaf in leaves:
+            g = leaf._g
+            if g is not None:
+                leaf._g = None
+                _accumulate_leaf(leaf, g, owned=id(g) not in shared)
+                shared.add(id(leaf.grad))
     finally:
-        for node in order:
+        for node in nodes:
             node._g = None
+        for leaf in leaves:
+            leaf._g = None
 
 
 class Tensor:

@@ -88,9 +88,15 @@ class Layer:
         return self.call(x, training=training)
 
     # --------------------------------------------------------------- parameters
-    def add_param(self, name: str, value: np.ndarray) -> Tensor:
-        """Register a trainable parameter."""
-        t = Tensor(np.ascontiguousarray(value), requires_grad=True)
+    def add_param(self, name: str, value: np.ndarray, order: str = "C") -> Tensor:
+        """Register a trainable parameter stored in memory ``order`` ("C" or "F").
+
+        Kernels of shape (units, inputs) are stored in Fortran order, i.e. laid out in
+        memory as (inputs, units): both x Wᵀ and the weight gradient (Xᵀδ)ᵀ are then
+        contiguous matrix products and the optimiser updates contiguous memory.
+        """
+        arr = np.asfortranarray(value) if order == "F" else np.ascontiguousarray(value)
+        t = Tensor(arr, requires_grad=True)
         self._params[name] = t
         return t
 
@@ -224,7 +230,7 @@ class Dense(Layer):
             )
         self._params = {}
         self.kernel = self.add_param(
-            "kernel", self.kernel_initializer((self.units, n_in), rng, dtype)
+            "kernel", self.kernel_initializer((self.units, n_in), rng, dtype), order="F"
         )
         self.bias = (
             self.add_param("bias", self.bias_initializer((self.units,), rng, dtype))
@@ -375,7 +381,9 @@ class Maxout(Layer):
         n_in = _features(input_shape, "Maxout")
         rows = self.units * self.pieces
         self._params = {}
-        self.kernel = self.add_param("kernel", self.kernel_initializer((rows, n_in), rng, dtype))
+        self.kernel = self.add_param(
+            "kernel", self.kernel_initializer((rows, n_in), rng, dtype), order="F"
+        )
         self.bias = self.add_param("bias", self.bias_initializer((rows,), rng, dtype))
         super().build(input_shape, rng, dtype)
 

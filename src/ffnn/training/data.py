@@ -37,9 +37,13 @@ def _to_numpy(data: Any, what: str) -> np.ndarray:
 
 
 def check_finite(arr: np.ndarray, what: str) -> None:
-    """Raise a ValueError giving the count and first position of NaN/inf values."""
-    if arr.dtype.kind != "f":
-        return
+    """Raise a ValueError giving the count and first position of NaN/inf values.
+
+    The sum is checked first: it is finite only if every value is (a sum that overflows
+    from large finite values falls through to the exact check).
+    """
+    if arr.dtype.kind != "f" or np.isfinite(np.sum(arr)):
+        return  # a NaN or inf anywhere makes the sum non-finite (no allocation needed)
     bad = ~np.isfinite(arr)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])

@@ -50,16 +50,17 @@ def _run_epoch(
     progress: Progress,
 ) -> tuple[float, list[np.ndarray], np.ndarray]:
     """One pass; returns the mean batch loss, the batch outputs and the targets in the
-    order the batches saw them."""
-    if shuffle:
-        perm = rng.permutation(len(x))
-        x, y = x[perm], y[perm]
-        sw = None if sw is None else sw[perm]
+    order the batches saw them.
+
+    Shuffled batches are gathered one at a time (``x[perm[a:b]]``): each lands in cache
+    right before it is used, instead of copying the whole data set every epoch.
+    """
+    perm = rng.permutation(len(x)) if shuffle else None
     total, count = 0.0, 0
     outputs: list[np.ndarray] = []
     keep = bool(model.metrics)
-    for b, sl in enumerate(data.batches(len(x), batch_size)):
-        loss, out = model._step(x[sl], y[sl], None if sw is None else sw[sl])
+    for b, idx in enumerate(data.batches(len(x), batch_size, perm)):
+        loss, out = model._step(x[idx], y[idx], None if sw is None else sw[idx])
         n = len(out)
         total += loss * n
         count += n
@@ -70,7 +71,7 @@ def _run_epoch(
         progress.batch_end(loss)
         if model.stop_training:
             break
-    return total / max(count, 1), outputs, y
+    return total / max(count, 1), outputs, (y if perm is None else y[perm])
 
 
 def _epoch_logs(
@@ -133,14 +134,12 @@ def fit_loop(
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     seq = np.random.SeedSequence(seed)
     init_seq, shuffle_seq, dropout_seq = seq.spawn(3)
-    x_arr = data.as_features(x, model.dtype, model.input_dim)
-    model._ensure_built(x_arr.shape[1], init_seq if seed is not None else None)
+    model._prepare()
+    xa, ya, sw = model._validate(x, y, sample_weight, seed=init_seq if seed is not None else None)
     if seed is not None:  # fit's seed also fixes the dropout masks
         reseedable = [lay for lay in model.layers if hasattr(lay, "reseed")]
         for layer, child in zip(reseedable, dropout_seq.spawn(len(reseedable)), strict=True):
             layer.reseed(child)
-    model._prepare()
-    xa, ya, sw = model._validate(x_arr, y, sample_weight)
     xa, ya, sw, val = _validation_set(model, xa, ya, sw, validation_split, validation_data)
     if getattr(model.optimizer, "full_batch", False):
         batch_size = None

@@ -184,7 +184,6 @@ class Sequential:
                 f"Levenberg–Marquardt needs a least-squares loss, got {self.loss.name!r}; "
                 f"it accepts: {', '.join(least_squares_losses())}"
             )
-        self.metrics = []
         self.metrics = [_metric(m) for m in metrics or ()]
         if self.built:
             self.optimizer.build(self.params)
@@ -248,8 +247,7 @@ class Sequential:
 
             return self.optimizer.step_problem(Problem(self, x, y, sample_weight))  # type: ignore[no-any-return,unused-ignore]
         objective, out = self._objective(x, y, sample_weight, training=True)
-        for p in self.params:
-            p.grad = None
+        self.optimizer.zero_grad()  # fresh gradients: backward stores instead of adding
         objective.backward()
         self.optimizer.step()
         return float(objective.data), out.data
@@ -273,10 +271,11 @@ class Sequential:
         return getattr(self.loss, "name", "") == "sparse_categorical_crossentropy"
 
     def _validate(
-        self, x: Any, y: Any, sample_weight: Any = None, what: str = ""
+        self, x: Any, y: Any, sample_weight: Any = None, what: str = "", seed: Any = None
     ) -> tuple[np.ndarray, np.ndarray, Any]:
+        """Validate (x, y, sample_weight) once, building the model (from ``seed``) if needed."""
         xa = data.as_features(x, self.dtype, self.input_dim, what=f"{what}x")
-        self._ensure_built(xa.shape[1])
+        self._ensure_built(xa.shape[1], seed)
         if self.loss is None:
             raise RuntimeError("compile the model first: model.compile(optimizer, loss)")
         raw_y = y
