@@ -196,3 +196,35 @@ def test_callbacks_must_be_callback_objects(problem) -> None:
     model, x, y = problem
     with pytest.raises(TypeError, match="Callback"):
         model.fit(x, y, callbacks=[lambda: None], verbose=0)
+
+
+def test_terminate_on_nan_also_restores_the_optimizer_state(rng) -> None:
+    """Guards against NaN Adam moments surviving TerminateOnNaN, which made every later
+    fit produce NaN again."""
+    x = rng.standard_normal((64, 3))
+    y = x @ np.array([[1.0], [-2.0], [0.5]])
+    model = Sequential([Dense(4, "tanh", input_dim=3), Dense(1)], seed=0, dtype="float64")
+    model.compile(ffnn.optimizers.Adam(learning_rate=0.01), "mse")
+    model.fit(x, y, epochs=5, batch_size=16, verbose=0, seed=0,
+              callbacks=[TerminateOnNaN(), Poison(epoch=2)])
+    state = model.optimizer.state_dict()["state"]
+    assert all(np.isfinite(a).all() for slots in state.values() for a in slots.values())
+    history = model.fit(x, y, epochs=3, batch_size=16, verbose=0, seed=1)
+    assert np.all(np.isfinite(history.history["loss"]))
+
+
+@pytest.mark.parametrize("callback", [ReduceLROnPlateau(monitor="loss"),
+                                      LearningRateScheduler(lambda e, lr: lr)])
+def test_learning_rate_callbacks_refuse_full_batch_optimizers(problem, callback) -> None:
+    """Guards against silently 'reducing' a learning rate that LM/L-BFGS never use."""
+    model, x, y = problem
+    model.compile("lm", "mse")
+    with pytest.raises(ValueError, match="has none that it uses"):
+        model.fit(x, y, epochs=1, callbacks=[callback], verbose=0)
+
+
+def test_callback_counts_are_validated() -> None:
+    with pytest.raises(ValueError, match="patience"):
+        EarlyStopping(patience="3")
+    with pytest.raises(ValueError, match="patience"):
+        ReduceLROnPlateau(patience=-1)

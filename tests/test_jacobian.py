@@ -185,3 +185,21 @@ def test_flatten_unflatten_round_trip() -> None:
         unflatten_params(theta[:-1], model)
     with pytest.raises(TypeError):
         flatten_params(3.0)
+
+
+def test_rbf_jacobian_is_accurate_far_from_the_origin() -> None:
+    """Guards against the ‖x‖² − 2xᵀc + ‖c‖² expansion, which cancels in float32 when the
+    data sit far from the origin (Jacobian columns were off by up to 90%)."""
+    rng = np.random.default_rng(0)
+    x = 1000.0 + 0.3 * rng.standard_normal((6, 2))
+    centers = 1000.0 + rng.uniform(-0.5, 0.5, (3, 2))
+    jacs = []
+    for dtype in ("float32", "float64"):
+        model = Sequential([RBF(3, gamma=2.0, trainable_gamma=True), Dense(1)], seed=0,
+                           dtype=dtype)
+        model.build(2)
+        weights = model.get_weights()
+        weights[0] = centers.astype(dtype)
+        model.set_weights(weights)
+        jacs.append(model.jacobian(x.astype(dtype)))
+    np.testing.assert_allclose(jacs[0], jacs[1], rtol=2e-3, atol=1e-4)

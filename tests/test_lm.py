@@ -317,3 +317,39 @@ def test_bayesian_rejects_layer_penalties(rng: np.random.Generator) -> None:
     model.compile(optimizer=BayesianRegularization(), loss="mse")
     with pytest.raises(ValueError, match="kernel_regularizer"):
         model.fit(rng.normal(size=(10, 2)), rng.normal(size=(10, 1)), epochs=1, verbose=0)
+
+
+def test_each_fit_starts_a_new_run() -> None:
+    """Guards against LM keeping μ and its stop reason across fit calls, so that after a
+    μ-limit stop every later fit did nothing (MATLAB's train also restarts μ)."""
+    x, y = _sin_data()
+    model = Sequential([Dense(5, activation="tanh", input_dim=1), Dense(1)], seed=0,
+                       dtype="float64")
+    model.compile(optimizer=LevenbergMarquardt(mu=1.0, mu_max=0.5), loss="mse")
+    first = model.fit(x, y, epochs=5, verbose=0)
+    assert "mu_max" in first.stop_reason
+    model.optimizer.mu_max = 1e10
+    second = model.fit(x, y, epochs=5, verbose=0)
+    assert len(second.epoch) == 5 and second.stop_reason is None
+    assert second.history["mu"][0] <= 1.0
+
+
+def test_bayesian_weights_act_like_repeated_rows() -> None:
+    """Guards against Bayesian regularisation counting residuals instead of Σw as N."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (30, 1))
+    y = np.sin(3 * x) + 0.1 * rng.standard_normal((30, 1))
+    reps = rng.integers(1, 4, 30)
+
+    def fit(xs, ys, sw):
+        model = Sequential([Dense(6, activation="tanh", input_dim=1), Dense(1)], seed=1,
+                           dtype="float64")
+        model.compile(optimizer=BayesianRegularization(), loss="sse")
+        history = model.fit(xs, ys, epochs=5, verbose=0, sample_weight=sw)
+        return model.get_weights(), history.history["gamma"]
+
+    w1, g1 = fit(x, y, reps.astype(float))
+    w2, g2 = fit(np.repeat(x, reps, axis=0), np.repeat(y, reps, axis=0), None)
+    np.testing.assert_allclose(g1, g2, rtol=1e-6)
+    for a, b in zip(w1, w2, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)

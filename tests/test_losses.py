@@ -271,11 +271,21 @@ def test_validate_checks_before_training():
 @pytest.mark.parametrize(("weights", "text"), [
     (np.ones(3), r"shape \(4,\)"),
     (np.array([1.0, -1.0, 1.0, 1.0]), "non-negative"),
-    (np.zeros(4), "not all zero"),
 ])
 def test_bad_sample_weights(weights, text):
     with pytest.raises(ValueError, match=text):
         losses.get("mse")(np.zeros((4, 1)), ffnn.Tensor(np.ones((4, 1))), sample_weight=weights)
+
+
+@pytest.mark.parametrize("name", ["mse", "binary_crossentropy", "sse"])
+def test_all_zero_batch_weights_give_zero_loss_and_gradient(name):
+    """Guards against a mini-batch whose weights are all zero crashing training: it
+    contributes nothing (the whole-data check that weights are not all zero is fit's)."""
+    p = ffnn.Tensor(np.full((4, 1), 0.3), requires_grad=True)
+    loss = losses.get(name)(np.ones((4, 1)), p, sample_weight=np.zeros(4))
+    loss.backward()
+    assert float(loss.data) == 0.0
+    np.testing.assert_array_equal(p.grad, 0.0)
 
 
 # ------------------------------------------------------------------------- registry

@@ -107,3 +107,22 @@ def test_get_callable_and_unknown():
         metrics.get("acuracy")
     with pytest.raises(TypeError, match="cannot interpret"):
         metrics.get(3)
+
+
+def test_accuracy_with_plus_minus_one_labels_thresholds_scores_at_zero():
+    """Guards against hinge-trained models (labels ±1, raw scores) scoring 0 on negatives."""
+    y = np.array([-1, 1, -1, 1])
+    scores = np.array([-0.3, 0.2, -2.0, -0.1])
+    assert metrics.accuracy(y, scores) == 0.75
+
+
+def test_hinge_model_accuracy_metric_is_right():
+    import ffnn
+
+    x = np.array([[1.0], [-1.0], [2.0], [-3.0]])
+    y = np.array([[1.0], [0.0], [1.0], [0.0]])  # 0/1 labels, converted to ±1 by the loss
+    model = ffnn.Sequential([ffnn.Dense(1, input_dim=1)], seed=0, dtype="float64")
+    model.compile("sgd", "hinge", metrics=["accuracy"])
+    model.build()
+    model.set_weights([np.array([[5.0]]), np.array([0.0])])
+    assert model.evaluate(x, y)[1] == 1.0

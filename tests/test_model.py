@@ -313,3 +313,85 @@ def test_fit_seed_fixes_dropout_masks(rng: np.random.Generator) -> None:
         histories.setdefault(seed, []).append(h.history["loss"])
     assert histories[1][0] == histories[1][1]
     assert histories[1][0] != histories[2][0]
+
+
+def test_zero_weight_batches_do_not_crash_fit(rng: np.random.Generator) -> None:
+    """Guards against fit failing when a shuffled mini-batch has only zero weights."""
+    x = rng.standard_normal((40, 3))
+    y = (x[:, :1] > 0).astype(float)
+    sw = np.ones(40)
+    sw[:8] = 0.0
+    model = Sequential([Dense(1, "sigmoid", input_dim=3)], seed=0)
+    model.compile("adam", "binary_crossentropy")
+    history = model.fit(x, y, batch_size=8, shuffle=False, sample_weight=sw, epochs=2,
+                        validation_split=0.2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    with pytest.raises(ValueError, match="not all zero"):
+        model.fit(x, y, sample_weight=np.zeros(40), verbose=0)
+
+
+def test_failed_compile_leaves_the_model_as_it_was(rng: np.random.Generator) -> None:
+    """Guards against a rejected compile replacing the optimiser (and its state)."""
+    model = _classifier()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    before = (model.optimizer, model.loss, model.metrics)
+    with pytest.raises(ValueError, match="least-squares"):
+        model.compile("lm", "binary_crossentropy")
+    with pytest.raises(ValueError, match="metric"):
+        model.compile("sgd", "mse", metrics=["bogus"])
+    assert (model.optimizer, model.loss, model.metrics) == before
+
+
+def test_metrics_may_be_given_as_one_string() -> None:
+    model = _classifier()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics="accuracy")
+    assert [name for name, _ in model.metrics] == ["accuracy"]
+
+
+def test_set_weights_checks_everything_before_copying() -> None:
+    """Guards against a half-applied set_weights and silently accepted NaN weights."""
+    model = _classifier()
+    model.build()
+    before = model.get_weights()
+    bad_dtype = [np.full_like(before[0], 7.0), np.array(["x"] * before[1].size)]
+    with pytest.raises(ValueError, match="dtype"):
+        model.set_weights(bad_dtype + before[2:])
+    nan = [w.copy() for w in before]
+    nan[2][0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.set_weights(nan)
+    for a, b in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"batch_size": 2.5}, "batch_size"),
+    ({"batch_size": "8"}, "batch_size"),
+    ({"validation_split": "a"}, "validation_split"),
+])
+def test_bad_fit_arguments_name_the_argument(rng, kwargs, match) -> None:
+    x, labels = _blobs(rng, n=20)
+    model = _classifier()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=match):
+        model.fit(x, labels, verbose=0, **kwargs)
+
+
+def test_empty_model_is_a_clear_error(rng) -> None:
+    model = Sequential()
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="no layers"):
+        model.fit(rng.standard_normal((4, 2)), np.zeros(4), verbose=0)
+
+
+def test_weighted_epoch_loss_weights_batches_by_their_weight(rng) -> None:
+    """Guards against averaging weighted batch means by batch size: with a zero
+    learning rate the epoch loss must equal the whole-set weighted loss."""
+    x = rng.standard_normal((40, 3))
+    y = rng.standard_normal((40, 1))
+    sw = rng.uniform(0, 2, 40)
+    model = Sequential([Dense(1, input_dim=3)], seed=0, dtype="float64")
+    model.compile(ffnn.optimizers.SGD(learning_rate=0.0), "mse")
+    history = model.fit(x, y, sample_weight=sw, batch_size=8, epochs=1, verbose=0, seed=0)
+    expected = model.evaluate(x, y, sample_weight=sw)
+    assert history.history["loss"][0] == pytest.approx(expected, rel=1e-12)

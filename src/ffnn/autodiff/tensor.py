@@ -223,13 +223,20 @@ def _seq_of(t: Tensor) -> int:
     return t._seq
 
 
+def _root(a: np.ndarray) -> Any:
+    """The object owning ``a``'s memory (``a`` itself unless it is a view)."""
+    while isinstance(a, np.ndarray) and a.base is not None:
+        a = a.base
+    return a
+
+
 def _accumulate_leaf(leaf: Tensor, g: np.ndarray, owned: bool) -> None:
-    """Add ``g`` into ``leaf.grad``; ``owned`` says no other holder can see ``g``."""
+    """Add ``g`` into ``leaf.grad``; ``owned`` says no other holder can see ``g``'s memory."""
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
         owned = True
     if leaf.grad is None:
-        if not owned or not g.flags.writeable or g.base is not None:
+        if not owned or not g.flags.writeable:
             g = np.array(g, copy=True)
         leaf.grad = g
     elif leaf.grad.flags.writeable and leaf.grad.shape == g.shape:
@@ -272,14 +279,18 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 node._params = _NO_PARAMS
         # Leaves last, once every rule has consumed its gradient, so that a leaf's
         # .grad may be updated in place. A rule such as add's passes one array to
-        # several inputs: an array already handed to a leaf (or the seed) is copied.
-        shared = {id(seed)}
+        # several inputs, and reshape's a view: memory already handed to a leaf (or the
+        # caller's seed) is copied; a rule's fresh result, or a view of it such as the
+        # weight gradient (Xᵀδ)ᵀ, is stored as it is.
+        shared = {id(_root(seed))}
         for leaf in leaves:
             g = leaf._g
             if g is not None:
                 leaf._g = None
-                _accumulate_leaf(leaf, g, owned=id(g) not in shared)
-                shared.add(id(leaf.grad))
+                key = id(_root(g))
+                _accumulate_leaf(leaf, g, owned=key not in shared)
+                shared.add(key)
+                shared.add(id(_root(leaf.grad)))  # type: ignore[arg-type]
     finally:
         for node in nodes:
             node._g = None

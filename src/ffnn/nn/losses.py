@@ -103,7 +103,10 @@ class Loss:
         w = _weights(sample_weight, y_pred.shape[0], y_pred.dtype, self.name)
         per = self.per_sample(y, y_pred)
         if self.reduction == "mean":
-            w = w / w.sum()
+            mass = w.sum()
+            # A batch whose weights are all zero (possible in mini-batches of data with
+            # zero weights) contributes nothing: loss 0, gradient 0.
+            w = w / mass if mass > 0 else w
         return F.sum(per * w)
 
     # ---------------------------------------------------------------- contract
@@ -176,8 +179,8 @@ def _weights(sample_weight: Any, n: int, dtype: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name}: sample_weight must have shape ({n},), got {w.shape}")
     w = w.reshape(n)
     lo, _ = _finite_range(w, f"{name} sample_weight")
-    if lo < 0 or not w.any():
-        raise ValueError(f"{name}: sample_weight must be non-negative and not all zero")
+    if lo < 0:
+        raise ValueError(f"{name}: sample_weight must be non-negative")
     return w
 
 

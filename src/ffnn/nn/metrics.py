@@ -92,7 +92,8 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     """Share of correctly classified samples, the kind inferred from the shapes.
 
     * ``y_pred`` of shape (N,) or (N, 1): binary; probabilities are thresholded at 0.5
-      (integer or boolean ``y_pred`` are taken as labels and compared as they are);
+      (integer or boolean ``y_pred`` are taken as labels and compared as they are; with
+      labels in {−1, 1}, as for the hinge loss, scores are thresholded at 0);
     * ``y_pred`` (N, K > 1) with labels (N,) or (N, 1): sparse, argmax against labels;
     * ``y_pred`` and ``y_true`` both (N, K): one-hot, argmax against argmax.
 
@@ -101,11 +102,16 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     yt, yp = _arrays(y_true, y_pred, "accuracy")
     if _column(yp).ndim == 1:
         yp = _column(yp)
-        labels = yp if yp.dtype.kind in "iub" else (yp > 0.5)
         yt = _column(yt)
         if yt.ndim != 1:
             raise ValueError(f"accuracy: y_true shape {yt.shape} does not match y_pred shape "
                              f"{yp.shape}")
+        if yp.dtype.kind in "iub":
+            labels = yp
+        elif np.any(yt < 0):  # labels in {-1, 1} (hinge): scores are thresholded at 0
+            labels = np.where(yp > 0, 1, -1)
+        else:
+            labels = yp > 0.5
         return float(np.mean(labels == yt))
     if _column(yt).ndim == 1:
         return sparse_categorical_accuracy(yt, yp)

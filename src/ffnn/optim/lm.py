@@ -185,6 +185,11 @@ class LevenbergMarquardt(Optimizer):
         super()._allocate()
         self._reset()
 
+    def begin_fit(self) -> None:
+        """Start a new run, as MATLAB's train does: μ back to ``mu``, ν, α, β, γ, the best
+        weights seen and any stop reason forgotten (``fit`` calls this first)."""
+        self._reset()
+
     def step(self, closure: Any = None) -> float | None:
         """Not available: LM needs the residuals and their Jacobian, not a closure.
 
@@ -336,7 +341,7 @@ class LevenbergMarquardt(Optimizer):
     def _init_hyperparameters(self, problem: Any, e_sq: float, theta: np.ndarray) -> None:
         """trainbr's start: γ = P, α = γ/(2E_W), β = (N − γ)/(2E_D) (1 if not positive)."""
         gamma = float(problem.n_params)
-        beta = (problem.n_residuals - gamma) / (2.0 * e_sq) if e_sq > 0 else 1.0
+        beta = (problem.n_observations - gamma) / (2.0 * e_sq) if e_sq > 0 else 1.0
         e_w = float(theta @ theta)
         self.gamma = gamma
         self.beta = beta if beta > 0 else 1.0
@@ -352,7 +357,7 @@ class LevenbergMarquardt(Optimizer):
         theta = problem.get_flat().astype(np.float64)
         self.gamma = gamma
         self.alpha = gamma / (2.0 * max(float(theta @ theta), 1e-300))
-        self.beta = (problem.n_residuals - gamma) / (2.0 * max(e_sq, 1e-300))
+        self.beta = (problem.n_observations - gamma) / (2.0 * max(e_sq, 1e-300))
         self.epoch_logs.update(gamma=gamma, alpha=self.alpha, beta=self.beta, objective=f1)
 
     # ----------------------------------------------------------- state dict

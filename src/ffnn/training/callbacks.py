@@ -7,6 +7,7 @@ weights. Early stopping lives here, never in optimisers.
 
 from __future__ import annotations
 
+import copy
 import csv
 import logging
 import math
@@ -141,6 +142,11 @@ class History(Callback):
         self.stop_reason = getattr(self.model, "stop_reason", None)
 
 
+def _check_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+
+
 def _resolve_mode(mode: str, monitor: str) -> str:
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
@@ -157,6 +163,17 @@ def _monitored(logs: Logs | None, monitor: str, who: str) -> float:
             f"{', '.join(sorted(logs)) or 'none'} (val_* keys need validation data)"
         )
     return float(logs[monitor])
+
+
+def _learning_rate_optimizer(model: Any, who: str) -> Any:
+    opt = model.optimizer
+    if getattr(opt, "full_batch", False):
+        raise ValueError(
+            f"{who} sets a learning rate, but {type(opt).__name__} has none that it uses "
+            "(full-batch optimisers such as L-BFGS and Levenberg–Marquardt choose their "
+            "own steps)"
+        )
+    return opt
 
 
 class EarlyStopping(Callback):
@@ -200,8 +217,8 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = True,
         start_from_epoch: int = 0,
     ) -> None:
-        if patience < 0:
-            raise ValueError(f"patience must be >= 0, got {patience}")
+        _check_count("patience", patience)
+        _check_count("start_from_epoch", start_from_epoch)
         self.monitor = monitor
         self.min_delta = abs(float(min_delta))
         self.patience = int(patience)
@@ -266,18 +283,21 @@ class EarlyStopping(Callback):
 class TerminateOnNaN(Callback):
     """Stop as soon as a batch loss is NaN or infinite and restore the last finite weights.
 
-    The weights saved at the start of each epoch are put back, and ``model.stop_reason``
+    The weights and the optimiser state saved at the start of each epoch are put back
+    (so training can continue, e.g. with a smaller learning rate), and ``model.stop_reason``
     (also ``History.stop_reason``) says which epoch and batch failed.
     """
 
     def __init__(self) -> None:
         self._weights: list[np.ndarray] | None = None
+        self._optimizer_state: dict[str, Any] | None = None
         self._epoch = 0
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
-        """Remember the weights the epoch starts from."""
+        """Remember the weights and optimiser state the epoch starts from."""
         self._epoch = epoch
         self._weights = self.model.get_weights()
+        self._optimizer_state = copy.deepcopy(self.model.optimizer.state_dict())
 
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Stop and restore on a non-finite loss."""
@@ -291,6 +311,8 @@ class TerminateOnNaN(Callback):
         )
         if self._weights is not None:
             self.model.set_weights(self._weights)
+        if self._optimizer_state is not None:  # moments/momentum are NaN too by now
+            self.model.optimizer.load_state_dict(self._optimizer_state)
         log.warning("TerminateOnNaN: %s", self.model.stop_reason)
 
 
@@ -452,6 +474,10 @@ class LearningRateScheduler(Callback):
             raise TypeError("LearningRateScheduler needs a callable schedule(epoch, lr)")
         self.schedule = schedule
 
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Check that the optimiser has a learning rate to set."""
+        _learning_rate_optimizer(self.model, "LearningRateScheduler")
+
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         """Apply the schedule."""
         opt = self.model.optimizer
@@ -493,8 +519,10 @@ class ReduceLROnPlateau(Callback):
         cooldown: int = 0,
         min_lr: float = 0.0,
     ) -> None:
-        if not 0.0 < factor < 1.0:
-            raise ValueError(f"ReduceLROnPlateau factor must lie in (0, 1), got {factor}")
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
+            raise ValueError(f"ReduceLROnPlateau factor must lie in (0, 1), got {factor!r}")
+        _check_count("patience", patience)
+        _check_count("cooldown", cooldown)
         self.monitor = monitor
         self.factor = float(factor)
         self.patience = int(patience)
@@ -507,7 +535,8 @@ class ReduceLROnPlateau(Callback):
         self.cooldown_counter = 0
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
-        """Reset the record."""
+        """Reset the record; check that the optimiser has a learning rate."""
+        _learning_rate_optimizer(self.model, "ReduceLROnPlateau")
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait = 0
         self.cooldown_counter = 0

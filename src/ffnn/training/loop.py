@@ -56,14 +56,15 @@ def _run_epoch(
     right before it is used, instead of copying the whole data set every epoch.
     """
     perm = rng.permutation(len(x)) if shuffle else None
-    total, count = 0.0, 0
+    total, count = 0.0, 0.0
     outputs: list[np.ndarray] = []
     keep = bool(model.metrics)
     for b, idx in enumerate(data.batches(len(x), batch_size, perm)):
-        loss, out = model._step(x[idx], y[idx], None if sw is None else sw[idx])
-        n = len(out)
-        total += loss * n
-        count += n
+        w = None if sw is None else sw[idx]
+        loss, out = model._step(x[idx], y[idx], w)
+        mass = len(out) if w is None else float(np.sum(w))  # batch weight in the epoch mean
+        total += loss * mass
+        count += mass
         if keep:
             outputs.append(out)
         if cbs.wants_batches:
@@ -71,7 +72,7 @@ def _run_epoch(
         progress.batch_end(loss)
         if model.stop_training:
             break
-    return total / max(count, 1), outputs, (y if perm is None else y[perm])
+    return (total / count if count else 0.0), outputs, (y if perm is None else y[perm])
 
 
 def _epoch_logs(
@@ -130,8 +131,13 @@ def fit_loop(
     """Train ``model``; see :meth:`ffnn.Sequential.fit` for the parameters."""
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
+        raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
     seq = np.random.SeedSequence(seed)
     init_seq, shuffle_seq, dropout_seq = seq.spawn(3)
     model._prepare()
@@ -145,6 +151,9 @@ def fit_loop(
         batch_size = None
     rng = np.random.default_rng(shuffle_seq)
     history = History()
+    begin_fit = getattr(model.optimizer, "begin_fit", None)
+    if begin_fit is not None:  # per-run state of full-batch optimisers (LM's μ, ...)
+        begin_fit()
     if resume_from is not None:
         initial_epoch, rng, history = _resume(model, resume_from, rng)
     model.history, model._shuffle_rng = history, rng

@@ -144,14 +144,20 @@ class Sequential:
         params = self.params
         if len(weights) != len(params):
             raise ValueError(f"set_weights got {len(weights)} arrays; the model has {len(params)}")
-        arrays = [np.asarray(w) for w in weights]
-        for i, (p, w) in enumerate(zip(params, arrays, strict=True)):
-            if w.shape != p.data.shape:
+        arrays = []
+        for i, (p, w) in enumerate(zip(params, weights, strict=True)):
+            arr = np.asarray(w)
+            if arr.shape != p.data.shape:
                 raise ValueError(
-                    f"set_weights: array {i} has shape {w.shape}, parameter needs {p.data.shape}"
+                    f"set_weights: array {i} has shape {arr.shape}, parameter needs {p.data.shape}"
                 )
-        for p, w in zip(params, arrays, strict=True):
-            np.copyto(p.data, w, casting="same_kind")
+            if arr.dtype.kind not in "fiu":
+                raise ValueError(f"set_weights: array {i} has dtype {arr.dtype}; numbers needed")
+            arr = arr.astype(p.data.dtype, copy=False)
+            data.check_finite(arr, f"set_weights array {i}")
+            arrays.append(arr)
+        for p, arr in zip(params, arrays, strict=True):  # all checked: now copy
+            np.copyto(p.data, arr)
 
     # --------------------------------------------------------------- compile
     def compile(
@@ -174,17 +180,21 @@ class Sequential:
         metrics : list of str or callables, optional
             Names of the metric registry (``"accuracy"``, ``"mse"``, ``"mae"``, ``"r2"``).
         """
-        self.optimizer = optim.get(optimizer)
-        self.loss = losses.get(loss)
-        lm = isinstance(self.optimizer, optim.LevenbergMarquardt)
-        if lm and self.loss.least_squares_factor(1, 1) is None:
+        # Resolve and check everything first: a failed compile leaves the model as it was.
+        new_optimizer = optim.get(optimizer)
+        new_loss = losses.get(loss)
+        lm = isinstance(new_optimizer, optim.LevenbergMarquardt)
+        if lm and new_loss.least_squares_factor(1, 1) is None:
             from .problem import least_squares_losses
 
             raise ValueError(
-                f"Levenberg–Marquardt needs a least-squares loss, got {self.loss.name!r}; "
+                f"Levenberg–Marquardt needs a least-squares loss, got {new_loss.name!r}; "
                 f"it accepts: {', '.join(least_squares_losses())}"
             )
-        self.metrics = [_metric(m) for m in metrics or ()]
+        if isinstance(metrics, str) or callable(metrics):
+            metrics = [metrics]
+        new_metrics = [_metric(m) for m in metrics or ()]
+        self.optimizer, self.loss, self.metrics = new_optimizer, new_loss, new_metrics
         if self.built:
             self.optimizer.build(self.params)
 
@@ -192,6 +202,8 @@ class Sequential:
         """Resolve the fused logits path for the current last layer and loss."""
         if self.optimizer is None or self.loss is None:
             raise RuntimeError("compile the model before training: model.compile(optimizer, loss)")
+        if not self.layers:
+            raise ValueError("the model has no layers; add some with model.add(...)")
         act = getattr(self.layers[-1], "activation", None)
         act_name = getattr(act, "name", None)
         fuses = getattr(self.loss, "fuses_with", None)
@@ -304,8 +316,8 @@ class Sequential:
                     f"sample_weight has {sw.shape[0]} entries but x has {xa.shape[0]} samples"
                 )
             data.check_finite(sw, "sample_weight")
-            if np.any(sw < 0):
-                raise ValueError("sample_weight must be non-negative")
+            if np.any(sw < 0) or not np.any(sw):
+                raise ValueError("sample_weight must be non-negative and not all zero")
         return xa, ya, sw
 
     # --------------------------------------------------------------- fit & co
@@ -366,6 +378,10 @@ class Sequential:
         -------
         History
             ``history.history`` maps ``loss``, metric names and ``val_*`` to per-epoch lists.
+            An epoch's ``loss`` is the mean of its batch objectives (loss + penalties),
+            each weighted by its number of samples (or its total sample weight), as in
+            Keras; for a sum-type loss (``sse``) that is the mean batch sum. ``val_*``
+            values and :meth:`evaluate` are computed once on the whole set.
         """
         if nb_epoch is not None:
             warnings.warn(

@@ -74,19 +74,19 @@ def _rbf(layer: L.RBF, x: np.ndarray) -> tuple[np.ndarray, Rule]:
     """h = exp(−γ s), s = ‖x − c‖²: ∂h/∂c = 2γh(x − c), ∂h/∂log γ = −γ s h."""
     with ad.no_grad():
         h = layer(Tensor(x)).data
-    c = layer.centers.data
-    s = (x * x).sum(axis=1, keepdims=True) - 2.0 * (x @ c.T) + (c * c).sum(axis=1)
-    active = s > 0
-    s = np.maximum(s, 0.0)
+    # From the differences, as RBF.call does (the expansion ‖x‖² − 2xᵀc + ‖c‖² cancels
+    # far from the origin, badly so in float32).
+    diff = x[:, None, :] - layer.centers.data[None, :, :]
+    s = (diff * diff).sum(axis=-1)
     gamma = np.exp(layer.log_gamma.data) if layer.log_gamma is not None else layer.gamma
 
     def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
         gh = g * h
-        ds = -gamma * gh * active  # ∂/∂s
-        grads = [(2.0 * ds[:, :, None] * (c[None, :, :] - x[:, None, :])).reshape(len(x), -1)]
+        ds = (-gamma * gh)[:, :, None]  # ∂/∂s, broadcast over the input axis
+        grads = [(-2.0 * ds * diff).reshape(len(x), -1)]
         if layer.log_gamma is not None:
             grads.append(-gh * s * gamma)
-        dx = 2.0 * (ds.sum(axis=1, keepdims=True) * x - ds @ c) if need_input else None
+        dx = 2.0 * (ds * diff).sum(axis=1) if need_input else None
         return grads, dx
 
     return h, rule
@@ -243,6 +243,12 @@ class Problem:
         self.n_samples = len(x)
         self.n_outputs = int(np.prod(y.shape[1:])) if y.ndim > 1 else 1
         self.n_residuals = self.n_samples * self.n_outputs
+        # The number of observations N of Bayesian regularisation: Σw per output with
+        # sample weights (so weights act like repeated rows).
+        self.n_observations = (
+            float(self.n_residuals) if sample_weight is None
+            else float(np.sum(sample_weight)) * self.n_outputs
+        )
         self.n_params = int(sum(p.data.size for p in self.params))
         self.dtype = model.dtype
         for layer in model.layers:
