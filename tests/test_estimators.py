@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ffnn.estimators import MLPClassifier, MLPRegressor, PerceptronClassifier
+from ffnn.regularizers import L2
 
 
 @pytest.fixture(autouse=True)
@@ -188,6 +189,38 @@ def test_classifier_partial_fit_needs_classes_first() -> None:
         clf.partial_fit(X, y + 1)
 
 
+def test_first_partial_fit_rejects_labels_outside_classes() -> None:
+    """Guards against the first partial_fit silently accepting labels missing from
+    ``classes``: a LabelBinarizer fitted on ``classes`` encodes them as all-zero rows
+    (multiclass) or as the negative class (binary) instead of raising, as scikit-learn
+    does. Later calls must reject labels outside ``classes_`` too."""
+    X, y = _iris()
+    labels = np.array(["a", "b", "c"])[y]
+    odd = np.where(labels == "c", "zzz", labels)
+    for classes in (["a", "b", "c"], ["a", "b"]):
+        clf = MLPClassifier(**FAST, random_state=0)
+        with pytest.raises(ValueError, match="zzz"):
+            clf.partial_fit(X, odd, classes=classes)
+        assert not hasattr(clf, "model_")
+    clf = MLPClassifier(**FAST, random_state=0).partial_fit(X, labels, classes=["a", "b", "c"])
+    with pytest.raises(ValueError, match="zzz"):
+        clf.partial_fit(X, odd)
+
+
+def test_multilabel_partial_fit_accepts_classes() -> None:
+    """Guards against multi-label partial_fit(X, Y, classes=...) failing with "The object
+    was not fitted with multilabel input.": the binarizer must be fitted on the indicator
+    matrix whatever ``classes`` is, and ``classes`` must match its number of columns."""
+    X, y = _iris()
+    Y = np.column_stack([y == 0, y == 2, X[:, 0] > 0]).astype(int)
+    clf = MLPClassifier(**FAST, random_state=0).partial_fit(X, Y, classes=[0, 1, 2])
+    clf.partial_fit(X, Y)
+    assert list(clf.classes_) == [0, 1, 2] and clf.n_outputs_ == 3
+    assert clf.predict(X).shape == Y.shape
+    with pytest.raises(ValueError, match="3 columns"):
+        MLPClassifier(**FAST).partial_fit(X, Y, classes=[0, 1])
+
+
 # -------------------------------------------------------------- targets
 def test_multilabel_indicator_targets() -> None:
     X, y = _iris()
@@ -285,6 +318,34 @@ def test_warm_start_continues_training() -> None:
         clf.fit(X[y < 2], y[y < 2])
     cold = clf.set_params(warm_start=False).fit(X, y)
     assert cold.n_iter_ == FAST["max_iter"]
+
+
+def test_warm_start_applies_a_changed_alpha_and_solver() -> None:
+    """Guards against a warm start keeping the L2 penalty built into the layers by the
+    first fit: after set_params(alpha=...) the layers must carry the new penalty (and
+    the objective include it), and a switch to solver "br", which sets its own penalty
+    and rejects layer penalties, must drop it instead of failing."""
+    X, y = _iris()
+    params = {**FAST, "max_iter": 5, "random_state": 0}
+    clf = MLPClassifier(**params, alpha=0.0, warm_start=True).fit(X, y)
+    assert all(layer.kernel_regularizer is None for layer in clf.model_.layers)
+    clf.set_params(alpha=10.0).fit(X, y)
+    assert all(layer.kernel_regularizer == L2(10.0) for layer in clf.model_.layers)
+    fresh = MLPClassifier(**params, alpha=10.0).fit(X, y)
+    assert clf.loss_ > 0.5 * fresh.loss_ > 5.0  # the penalty of alpha=10 is in the loss
+    clf.set_params(solver="br").fit(X, y)
+    assert all(layer.kernel_regularizer is None for layer in clf.model_.layers)
+    clf.set_params(solver="adam", alpha=1e-3).fit(X, y)
+    assert all(layer.kernel_regularizer == L2(1e-3) for layer in clf.model_.layers)
+
+
+def test_partial_fit_applies_a_changed_alpha() -> None:
+    """Guards against partial_fit keeping the L2 penalty of its first call after
+    set_params(alpha=...), as scikit-learn reads alpha on every call."""
+    X, y = _regression()
+    reg = MLPRegressor(hidden_layer_sizes=(8,), alpha=0.0, random_state=0).partial_fit(X, y)
+    reg.set_params(alpha=10.0).partial_fit(X, y)
+    assert all(layer.kernel_regularizer == L2(10.0) for layer in reg.model_.layers)
 
 
 def test_verbose_prints_one_line_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:

@@ -251,8 +251,7 @@ class BaseMLP(BaseEstimator):
         ½·alpha·‖W‖² (none under Bayesian regularisation, which sets its own), compiled
         with ``optimizer``."""
         units, out_activation, loss = self._output_layer(n_outputs)
-        bayesian = bool(getattr(optimizer, "bayesian", False))
-        reg = None if bayesian or self.alpha == 0 else L2(float(self.alpha))
+        reg = self._regularizer(optimizer)
         layers = [Dense(h, activation=self.activation.lower(), kernel_regularizer=reg)
                   for h in self._hidden_sizes()]
         layers.append(Dense(units, activation=out_activation, kernel_regularizer=reg))
@@ -260,6 +259,21 @@ class BaseMLP(BaseEstimator):
         model.build(n_features)
         self._compile(model, optimizer, loss)
         return model
+
+    def _regularizer(self, optimizer: optim.Optimizer) -> L2 | None:
+        """The weight penalty ½·alpha·‖W‖² of the current ``alpha``, or None when alpha is
+        0 or ``optimizer`` is Bayesian regularisation (which sets its own penalty)."""
+        if getattr(optimizer, "bayesian", False) or self.alpha == 0:
+            return None
+        return L2(float(self.alpha))
+
+    def _reset_regularizers(self, optimizer: optim.Optimizer) -> None:
+        """Give every Dense layer of ``model_`` the penalty of the current ``alpha`` and
+        solver, so that a continued fit honours parameters changed since the last one."""
+        reg = self._regularizer(optimizer)
+        for layer in self.model_.layers:
+            if isinstance(layer, Dense):
+                layer.kernel_regularizer = reg
 
     @staticmethod
     def _compile(model: Sequential, optimizer: optim.Optimizer, loss: str) -> None:
@@ -312,7 +326,10 @@ class BaseMLP(BaseEstimator):
                              f"the model has (n_features, hidden_layer_sizes, activation, "
                              f"n_outputs) = {self._arch}; these data and parameters need {arch}")
         elif not incremental:  # warm start: keep the weights, start a fresh optimiser
+            self._reset_regularizers(optimizer)  # alpha or the solver may have changed
             self._compile(self.model_, optimizer, self._output_layer(targets.shape[1])[2])
+        else:  # partial_fit keeps the compiled optimiser, but honours a changed alpha
+            self._reset_regularizers(self.model_.optimizer)
         self._train(X, targets, y, sw, incremental)
         return self
 

@@ -161,7 +161,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """One epoch over ``(X, y)``, keeping the optimiser's state between calls.
 
         Only for mini-batch solvers. The first call needs ``classes``, all the labels
-        that will ever appear (for multi-label targets it may be omitted).
+        that will ever appear (for multi-label targets it may be omitted; if given, it
+        must have one entry per column of ``y``). A label of ``y`` outside ``classes``
+        (later: ``classes_``) raises a ValueError.
 
         Returns
         -------
@@ -180,10 +182,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                         classes: Any) -> np.ndarray:
         check_classification_targets(y)
         if first:
-            if incremental and classes is None and not type_of_target(y).startswith("multil"):
+            multilabel = type_of_target(y).startswith("multilabel")
+            if incremental and classes is None and not multilabel:
                 raise ValueError("classes must be passed on the first call to partial_fit")
+            if multilabel and classes is not None and np.size(classes) != y.shape[1]:
+                raise ValueError(f"classes has {np.size(classes)} labels but the multi-label "
+                                 f"indicator y has {y.shape[1]} columns")
             self._binarizer = LabelBinarizer()
-            self._binarizer.fit(y if classes is None else np.asarray(classes))
+            self._binarizer.fit(y if classes is None or multilabel
+                                else self._check_classes(y, classes))
             self.classes_ = self._binarizer.classes_
             self._multilabel = self._binarizer.y_type_.startswith("multilabel")
             if not self._multilabel and len(self.classes_) < 2:
@@ -203,6 +210,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             else len(self.classes_)
         self.out_activation_ = self._output_layer(self.n_outputs_)[1]
         return self._binarizer.transform(y).astype(np.float64)
+
+    @staticmethod
+    def _check_classes(y: np.ndarray, classes: Any) -> np.ndarray:
+        """``classes`` as an array, after checking that every label of ``y`` is in it
+        (a LabelBinarizer fitted on ``classes`` would silently encode the others as
+        all-zero rows or as the negative class)."""
+        classes = np.asarray(classes)
+        unknown = np.setdiff1d(unique_labels(y), classes)
+        if len(unknown):
+            raise ValueError(f"y has classes {unknown.tolist()} that are not in classes "
+                             f"{classes.tolist()}")
+        return classes
 
     def _check_weighted_targets(self, y: np.ndarray, sw: np.ndarray, incremental: bool) -> None:
         if incremental or self._multilabel:
