@@ -285,7 +285,7 @@ def test_shape_mismatch(saved: Path) -> None:
 def test_hostile_sizes_are_refused_before_allocating(saved: Path) -> None:
     """Guards against a config that would make build() allocate terabytes."""
     _edit_doc(saved, lambda d: d["model"]["layers"][0]["config"].update(units=10**12))
-    with pytest.raises(ModelFileError, match=r"could need"):
+    with pytest.raises(ModelFileError, match=r"needs \d+ parameters"):
         load(saved)
     header, data = _split(saved)
     name = next(k for k in header if k != "__metadata__")
@@ -499,3 +499,117 @@ def test_random_document_edits_give_a_clean_error_or_a_valid_model(data: st.Data
 def test_model_file_error_is_a_value_error() -> None:
     assert issubclass(ModelFileError, ValueError)
     assert ffnn.exceptions.ModelFileError is ModelFileError
+
+
+# ------------------------------------------------ hostile sizes and strict documents
+def _small_with(edit: Any, tmp_path: Path) -> Path:
+    """The small fuzzing file (about 2.7 KB) with its document rewritten by ``edit``."""
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(_small_file())
+    _edit_doc(path, edit)
+    return path
+
+
+@pytest.mark.parametrize("first", ["dense", "prelu"])
+@pytest.mark.parametrize("input_dim", [2 * 10**8, 10**12])
+def test_hostile_input_dim_is_refused_before_allocating(tmp_path: Path, input_dim: int,
+                                                         first: str) -> None:
+    """Guards against a hostile model ``input_dim`` in a 2.7 KB file making load() build
+    a Dense(units=1) (or a PReLU) with that many inputs: 2e8 allocated 2.4 GB over
+    seconds before the shape check, 1e12 raised NumPy's _ArrayMemoryError instead of a
+    ModelFileError. It must be refused from the sizes alone, at once."""
+    import time
+    import tracemalloc
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["model"]["input_dim"] = input_dim
+        doc["model"]["layers"][0]["config"].update(units=1, input_dim=None)
+        if first == "prelu":
+            doc["model"]["layers"].insert(0, {"class_name": "PReLU", "config": {
+                "alpha_initializer": 0.25, "name": "p"}})
+
+    path = _small_with(edit, tmp_path)
+    assert path.stat().st_size < 4000
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ModelFileError, match=rf"needs \d+ parameters for its {input_dim} "
+                                                 r"inputs.*file holds only \d+ numbers"):
+            load(path)
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 0.5 and peak < 20 * 2**20
+
+
+def test_model_without_parameters_keeps_any_input_dim(tmp_path: Path) -> None:
+    """Guards the size check against refusing what allocates nothing: a model of only
+    Activation/Dropout layers has no tensors, whatever its input width."""
+    model = Sequential([Activation("tanh"), Dropout(0.5)], seed=0)
+    model.build(10**9)
+    save(model, tmp_path / "m.safetensors")
+    assert load(tmp_path / "m.safetensors").input_dim == 10**9
+
+
+def test_inner_document_duplicate_keys_are_refused(tmp_path: Path) -> None:
+    """Guards against the "ffnn" JSON document silently keeping the last of two equal
+    keys (the outer header already refused them): a reviewer and the loader could then
+    read different values."""
+    header, data = _split_bytes(_small_file())
+    text = header["__metadata__"]["ffnn"]
+    assert text.startswith('{"format": "ffnn.model"')
+    header["__metadata__"]["ffnn"] = '{"format": "ffnn.model", ' + text[1:]
+    _join(tmp_path / "m.safetensors", header, data)
+    with pytest.raises(ModelFileError, match=r"'ffnn' document repeats the key 'format'"):
+        load(tmp_path / "m.safetensors")
+    header["__metadata__"]["ffnn"] = text.replace('"units": 3', '"units": 3, "units": 4', 1)
+    _join(tmp_path / "m.safetensors", header, data)
+    with pytest.raises(ModelFileError, match=r"repeats the key 'units'"):
+        load(tmp_path / "m.safetensors")
+
+
+@pytest.mark.parametrize(("layer", "key", "value"), [
+    (0, "use_bias", "no"), (0, "use_bias", 1), (0, "use_bias", None),
+    (3, "trainable_gamma", 1), (3, "trainable_gamma", "false"),
+    (2, "alpha_initializer", "0.25"), (2, "alpha_initializer", True),
+])
+def test_layer_config_values_must_read_back_as_written(saved: Path, layer: int, key: str,
+                                                       value: Any) -> None:
+    """Guards against a layer config value that the constructor coerces (``"no"`` read as
+    ``use_bias=True`` by bool(), ``1`` as true, ``"0.25"`` as a float): the built layer
+    would not be the one the file describes, so the value must be the JSON value itself."""
+    _edit_doc(saved, lambda d: d["model"]["layers"][layer]["config"].update({key: value}))
+    with pytest.raises(ModelFileError, match=rf"layer {layer} .*config {key!r} is "):
+        load(saved)
+
+
+def test_history_longer_than_its_epochs_is_refused(saved: Path) -> None:
+    """Guards against a history whose value lists hold more entries than its ``epoch``
+    list (values that belong to no epoch); shorter lists, from keys logged only in some
+    epochs (Bayesian regularisation's gamma on an epoch that stops early), still load."""
+    _edit_doc(saved, lambda d: d["history"]["history"]["loss"].pop())
+    assert load(saved).history.epoch == [0, 1]
+    assert len(load(saved).history.history["loss"]) == 1
+    _edit_doc(saved, lambda d: d["history"].update(epoch=[0]))
+    with pytest.raises(ModelFileError, match=r"history 'accuracy' has 2 values for 1 epochs"):
+        load(saved)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("steps", -3), ("steps", 2.5), ("steps", True), ("steps", 10**30), ("iterations", -5),
+])
+def test_bad_optimizer_counts_in_a_file_are_refused(saved: Path, key: str, value: Any) -> None:
+    """Guards against a model file whose optimiser step or iteration count is negative,
+    fractional, a bool or huge: it loaded, and the next fit failed with "math domain
+    error"."""
+    def edit(doc: dict[str, Any]) -> None:
+        state = doc["optimizer_state"]
+        if key == "steps":
+            state["steps"][0] = value
+        else:
+            state["iterations"] = value
+
+    _edit_doc(saved, edit)
+    with pytest.raises(ModelFileError, match=rf"count.*got {value!r}"):
+        load(saved)

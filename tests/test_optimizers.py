@@ -650,3 +650,28 @@ def test_closure_returning_none_and_first_order_flags() -> None:
     first_order = ("adagrad", "adam", "adamw", "rmsprop", "sgd")
     assert not any(OPTIMIZERS.lookup(n).full_batch for n in first_order)
     assert all(OPTIMIZERS.lookup(n).full_batch for n in ("br", "lbfgs", "lm"))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("steps", [-3]), ("steps", [2.5]), ("steps", [True]), ("steps", [10**30]),
+     ("steps", [2**62]), ("steps", ["2"]), ("steps", "2"), ("iterations", -5),
+     ("iterations", 2.7), ("iterations", True), ("iterations", 10**30)],
+)
+def test_load_state_dict_refuses_bad_counts(key: str, value: Any) -> None:
+    """Guards against load_state_dict accepting a negative, fractional, boolean or absurdly
+    large step or iteration count, which only failed later, inside the next step, with
+    "math domain error" (Adam's bias correction); the optimiser must stay untouched."""
+    p = _param([1.0, 2.0], [1.0, -1.0])
+    opt = Adam([p], 0.1)
+    opt.step()
+    saved = {**opt.state_dict(), key: value}
+    fresh = Adam([_param([1.0, 2.0], [1.0, -1.0])])
+    with pytest.raises(ValueError, match=r"count") as info:
+        fresh.load_state_dict(saved)
+    bad = value[0] if isinstance(value, list) else value
+    assert f"got {bad!r}" in str(info.value)
+    assert fresh.iterations == 0 and fresh.state_dict()["steps"] == [0]
+    fresh.load_state_dict({**saved, "steps": [np.int64(1)], "iterations": np.int64(1)})
+    fresh.step()  # NumPy integers are fine, and the next step works
+    assert fresh.state_dict()["steps"] == [2] and fresh.iterations == 2

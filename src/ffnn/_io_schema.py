@@ -10,7 +10,7 @@ raises :class:`~ffnn.exceptions.ModelFileError` (or the registries' ``ValueError
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import numpy as np
 from . import optim
 from .exceptions import ModelFileError
 from .nn import losses
-from .nn.layers import LAYERS
+from .nn.layers import LAYERS, RBF, Activation, Dense, Dropout, Layer, Maxout, PReLU
 from .training import Sequential
 from .training.callbacks import History
 
@@ -59,13 +59,62 @@ def _keys(section: dict[str, Any], what: str, required: set[str]) -> None:
 
 
 def _size_bound(config: dict[str, Any], n_in: int) -> int:
-    """An upper bound on a built-in layer's parameter count: (inputs + 1) times the
-    product of its integer options other than ``input_dim`` (units, pieces)."""
+    """An upper bound on the parameter count of a layer class that :data:`_PARAM_COUNTS`
+    does not know: (inputs + 1) times the product of its integer options other than
+    ``input_dim`` (units, pieces)."""
     sizes = [
         v for k, v in config.items()
         if isinstance(v, int) and not isinstance(v, bool) and k != "input_dim"
     ]
     return (n_in + 1) * math.prod(max(v, 1) for v in sizes)
+
+
+#: The exact parameter count of each built-in layer, from the (validated, unbuilt)
+#: layer and its input width -- what ``build`` would allocate, computed without it.
+_PARAM_COUNTS: dict[type[Layer], Callable[[Any, int], int]] = {
+    Dense: lambda layer, n: layer.units * n + (layer.units if layer.use_bias else 0),
+    Maxout: lambda layer, n: layer.units * layer.pieces * (n + 1),
+    RBF: lambda layer, n: layer.units * n + (layer.units if layer.trainable_gamma else 0),
+    PReLU: lambda layer, n: n,
+    Activation: lambda layer, n: 0,
+    Dropout: lambda layer, n: 0,
+}
+
+
+def _same(stored: Any, restored: Any) -> bool:
+    """Whether a JSON value and the value ``get_config`` gives back mean the same thing:
+    a bool only equals a bool (``1`` is not ``true``, ``"no"`` is not ``false``), numbers
+    compare by value (``1`` equals ``1.0``; NaN equals NaN), containers elementwise."""
+    if isinstance(stored, bool) or isinstance(restored, bool):
+        return type(stored) is type(restored) and stored == restored
+    if isinstance(stored, (int, float)) and isinstance(restored, (int, float)):
+        both_nan = (isinstance(stored, float) and isinstance(restored, float)
+                    and math.isnan(stored) and math.isnan(restored))
+        return both_nan or stored == restored
+    if isinstance(stored, dict) and isinstance(restored, dict):
+        return stored.keys() == restored.keys() and all(
+            _same(v, restored[k]) for k, v in stored.items())
+    if isinstance(stored, list) and isinstance(restored, (list, tuple)):
+        return len(stored) == len(restored) and all(
+            _same(a, b) for a, b in zip(stored, restored, strict=True))
+    return type(stored) is type(restored) and bool(stored == restored)
+
+
+def _check_config(layer: Layer, config: dict[str, Any], what: str) -> None:
+    """Refuse a config that the layer does not read back as written (a string where a
+    bool belongs, ``1`` for ``true``, an option its ``get_config`` drops): the file must
+    describe exactly the layer that is built."""
+    restored = layer.get_config()
+    for key in sorted(set(config) | set(restored)):
+        if key not in restored:
+            raise ModelFileError(f"{what} config has the option {key!r}, which the layer "
+                                 "does not save")
+        if key not in config:
+            raise ModelFileError(f"{what} config lacks the option {key!r}")
+        if not _same(config[key], restored[key]):
+            raise ModelFileError(f"{what} config {key!r} is {config[key]!r}, which the layer "
+                                 f"reads back as {restored[key]!r}; a file must store the "
+                                 "value itself (e.g. true/false for a flag)")
 
 
 def build_model(section: Any, n_numbers: int) -> Sequential:
@@ -76,9 +125,11 @@ def build_model(section: Any, n_numbers: int) -> Sequential:
     section : dict
         ``{"name", "seed", "dtype", "input_dim", "layers": [{"class_name", "config"}]}``.
     n_numbers : int
-        Total number of elements of the file's tensors. A layer whose parameters could
-        exceed twice this (plus its input width) cannot match the file, so it is rejected
-        before building: a hostile ``units`` never causes a huge allocation.
+        Total number of elements of the file's tensors. Before anything is built, the
+        parameter count of each layer for its input width (exact for the built-in
+        layers, an upper bound for others) is added up and must not exceed this: a
+        hostile ``units`` or ``input_dim`` never causes an allocation larger than the
+        file itself.
     """
     section = _dict(section, "model")
     _keys(section, "model", {"name", "seed", "dtype", "input_dim", "layers"})
@@ -92,16 +143,23 @@ def build_model(section: Any, n_numbers: int) -> Sequential:
         raise ModelFileError("model layers must be a non-empty list")
     model = Sequential(name=section["name"], seed=seed, dtype=section["dtype"])
     shape: tuple[Any, ...] = (None, input_dim)
+    total = 0
     for i, entry in enumerate(section["layers"]):
         entry = _dict(entry, f"layer {i}")
         _keys(entry, f"layer {i}", {"class_name", "config"})
         config = _dict(entry["config"], f"layer {i} config")
+        what = f"layer {i} ({entry['class_name']})"
         layer = LAYERS.lookup(entry["class_name"]).from_config(config)
-        bound = _size_bound(config, int(shape[-1]))
-        if bound > 2 * n_numbers + int(shape[-1]) + 1:
+        _check_config(layer, config, what)
+        n_in = int(shape[-1])
+        count = _PARAM_COUNTS.get(type(layer))
+        needed = count(layer, n_in) if count is not None else _size_bound(config, n_in)
+        total += needed
+        if total > n_numbers:
             raise ModelFileError(
-                f"layer {i} ({entry['class_name']}) could need {bound} parameters, but the "
-                f"file holds only {n_numbers} numbers"
+                f"{what} needs {needed} parameters for its {n_in} inputs (model input_dim "
+                f"{input_dim}), {total} with the layers before it, but the file holds only "
+                f"{n_numbers} numbers"
             )
         model.add(layer)
         shape = layer.compute_output_shape(shape)
@@ -161,6 +219,12 @@ def history(section: Any) -> History | None:
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in series
         ):
             raise ModelFileError(f"history {key!r} must be a list of numbers")
+        # History appends a value per epoch that logs the key, so a key logged only in
+        # some epochs (e.g. Bayesian regularisation's gamma, absent from an epoch that
+        # stops before its step) has a shorter list, but never a longer one.
+        if len(series) > len(epochs):
+            raise ModelFileError(f"history {key!r} has {len(series)} values for "
+                                 f"{len(epochs)} epochs")
     return History({k: [float(v) for v in s] for k, s in values.items()}, epochs)
 
 

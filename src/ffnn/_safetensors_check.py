@@ -22,6 +22,7 @@ import json
 import math
 import os
 import stat
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ import safetensors.numpy
 
 from .exceptions import ModelFileError
 
-__all__ = ["DTYPES", "MAX_HEADER_BYTES", "MAX_NDIM", "read_container"]
+__all__ = ["DTYPES", "MAX_HEADER_BYTES", "MAX_NDIM", "no_duplicate_keys", "read_container"]
 
 #: Largest header accepted (the limit the safetensors reference implementation uses).
 MAX_HEADER_BYTES = 100 * 2**20
@@ -54,13 +55,23 @@ def _read_bytes(path: str) -> bytes:
         raise ModelFileError(f"cannot read the file ({exc.strerror or exc})") from exc
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ModelFileError(f"the header repeats the key {key!r}")
-        out[key] = value
-    return out
+def no_duplicate_keys(what: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """A ``json.loads`` ``object_pairs_hook`` that raises :class:`ModelFileError` when
+    an object repeats a key (plain ``json`` silently keeps the last value, so a file
+    could show one value to a reviewer and another to the loader)."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise ModelFileError(f"{what} repeats the key {key!r}")
+            out[key] = value
+        return out
+
+    return hook
+
+
+_no_duplicates = no_duplicate_keys("the header")
 
 
 def _reject_constant(token: str) -> Any:

@@ -25,7 +25,7 @@ import numpy as np
 import safetensors.numpy
 
 from . import _io_schema as schema
-from ._safetensors_check import read_container
+from ._safetensors_check import no_duplicate_keys, read_container
 from .exceptions import ModelFileError
 from .nn.layers import LAYERS, Layer
 from .nn.metrics import METRICS
@@ -48,9 +48,10 @@ _FORMAT = "ffnn.model"
 _KEY = "ffnn"
 _TOP = {"format", "format_version", "model", "compile", "optimizer_state", "history",
         "metadata", "training"}
-#: What a hostile config can make the registries' constructors raise.
+#: What a hostile config can make the registries' constructors raise. MemoryError is a
+#: backstop: sizes are checked against the file before anything is built.
 _CONFIG_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError,
-                  OverflowError, RecursionError)
+                  OverflowError, RecursionError, MemoryError)
 
 
 # ------------------------------------------------------------------------ saving
@@ -183,7 +184,10 @@ def _document(meta: dict[str, str]) -> dict[str, Any]:
     if _KEY not in meta:
         raise ModelFileError(f"the metadata has no {_KEY!r} entry: not an ffnn model file")
     try:
-        doc = json.loads(meta[_KEY])
+        hook = no_duplicate_keys(f"the {_KEY!r} document")
+        doc = json.loads(meta[_KEY], object_pairs_hook=hook)
+    except ModelFileError:
+        raise
     except (ValueError, RecursionError) as exc:
         raise ModelFileError(f"the {_KEY!r} metadata is not valid JSON ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("format") != _FORMAT:

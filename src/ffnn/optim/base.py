@@ -45,6 +45,19 @@ def _state_entries(state: Any, n: int) -> list[dict[str, np.ndarray]]:
     return [{str(k): np.asarray(a) for k, a in entry.items()} for entry in state]
 
 
+#: Step and iteration counts are bounded well below where ``beta ** t`` and friends lose
+#: meaning; a count read from a state_dict beyond it is corruption, not progress.
+_MAX_COUNT = 2**62
+
+
+def _count(value: Any, what: str) -> int:
+    """``value`` as a step or iteration count: an integer (not a bool) in [0, 2**62)."""
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer))
+            or not 0 <= value < _MAX_COUNT):
+        raise ValueError(f"{what} must be an integer in [0, 2**62), got {value!r}")
+    return int(value)
+
+
 class Optimizer:
     """Base class of all optimisers: the contract every training algorithm follows.
 
@@ -386,7 +399,9 @@ class Optimizer:
         ------
         ValueError
             On a different optimiser name, parameter count, state names, shapes or dtypes
-            (the message names the parameter index and the mismatch).
+            (the message names the parameter index and the mismatch), or a step or
+            iteration count that is not an integer in [0, 2**62) (a bool, a float such
+            as 2.5, a negative or an absurdly large count).
         """
         params = self._require_built()
         if state_dict.get("name") != self.name:
@@ -394,7 +409,11 @@ class Optimizer:
                 f"state_dict is for optimizer {state_dict.get('name')!r}, not {self.name!r}"
             )
         template = type(self).from_config(state_dict["config"])
-        steps = [int(s) for s in state_dict["steps"]]
+        steps = state_dict["steps"]
+        if isinstance(steps, (str, bytes, Mapping)) or not isinstance(steps, Iterable):
+            raise ValueError(f"state_dict steps must be a list of step counts, got {steps!r}")
+        steps = [_count(s, f"the step count of parameter {i}") for i, s in enumerate(steps)]
+        iterations = _count(state_dict["iterations"], "the iteration count")
         entries = _state_entries(state_dict["state"], len(params))
         if len(steps) != len(params):
             raise ValueError(
@@ -420,7 +439,7 @@ class Optimizer:
             for k, a in entry.items():
                 np.copyto(mine[k], a)
         self._steps = steps
-        self.iterations = int(state_dict["iterations"])
+        self.iterations = iterations
 
     def __repr__(self) -> str:
         config = self.get_config()
