@@ -7,6 +7,7 @@ import csv
 import io
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from ffnn.cli import main
 # --------------------------------------------------------------------------- helpers
 
 
-def _write(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+def _write(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> Path:
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
@@ -430,3 +431,193 @@ def test_python_m_ffnn_reports_user_errors_without_a_traceback(tmp_path: Path) -
         f"ffnn: error: {tmp_path / 'missing.csv'}: no such file"
     ]
     assert result.stdout == ""
+
+
+# --------------------------------------------------------------------------- regressions
+
+
+def _clusters(path: Path, spellings: list[list[str]], n: int = 60) -> Path:
+    """Well-separated clusters, one per class; class k's rows cycle through the
+    spellings ``spellings[k]`` (the first row of each class uses the first spelling)."""
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0], [5.0, 5.0]])[: len(spellings)]
+    rows: list[list[object]] = []
+    for i in range(n):
+        k = i % len(spellings)
+        a, b = centres[k] + 0.3 * rng.standard_normal(2)
+        names = spellings[k]
+        rows.append([f"{a:.6f}", f"{b:.6f}", names[(i // len(spellings)) % len(names)]])
+    return _write(path, ["a", "b", "y"], rows)
+
+
+def test_numeric_class_labels_round_trip_exactly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Guards against class labels being normalised through float: integers above 2**53
+    merging into one class (12345678901234567890 and ...891 both shown as
+    12345678901234567168), '007' coming back as '7'. Labels equal by value ('7', '7.0')
+    are one class named by the first spelling, which info and predict print verbatim."""
+    big, bigger = "12345678901234567890", "12345678901234567891"
+    data = _clusters(tmp_path / "ids.csv", [["007", "7", "7.0"], [big], [bigger]])
+    model = tmp_path / "ids.safetensors"
+    out = _train(capsys, str(data), "--target", "y", "--hidden", "8", "--epochs", "60",
+                 "--learning-rate", "0.05", "--validation", "0", "--out", str(model))
+    assert "(3 classes)" in out
+    assert ffnn.io.load(model).metadata["ffnn_cli"]["classes"] == ["007", big, bigger]
+    code, out, err = _run(capsys, "info", str(model))
+    assert code == 0, err
+    assert f"into 3 classes: 007, {big}, {bigger}" in out
+    code, out, err = _run(capsys, "evaluate", str(model), str(data))  # '7' and '7.0' are 007
+    assert code == 0, err
+    assert _metric(out, "accuracy") == 1.0
+    code, out, err = _run(capsys, "predict", str(model), str(data))
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out)))[1:]
+    expected = {"007": "007", "7": "007", "7.0": "007", big: big, bigger: bigger}
+    assert [r[3] for r in rows] == [expected[r[2]] for r in rows]
+
+
+def test_non_integer_class_labels_are_compared_by_exact_value(tmp_path: Path) -> None:
+    """Guards against '0.1' and '0.10' being two classes (they are one number), and
+    against float rounding: labels differing beyond float64 precision stay distinct."""
+    from ffnn._cli_data import class_names, encode_labels, infer_task, read_csv
+
+    labels = ["0.10", "0.5", "0.1", "1e-1", "0.5000", "0.30000000000000000001", "0.3"]
+    path = _write(tmp_path / "f.csv", ["x", "y"], [[i, v] for i, v in enumerate(labels)])
+    table = read_csv(str(path))
+    classes = class_names(table, "y")
+    assert classes == ["0.10", "0.3", "0.30000000000000000001", "0.5"]
+    assert encode_labels(table, "y", classes).tolist() == [0, 3, 0, 0, 3, 2, 1]
+    # Integers beyond 2**53 are counted exactly when inferring the task.
+    ids = [str(2**60 + k) for k in range(12)]
+    path = _write(tmp_path / "i.csv", ["x", "y"], [[i, v] for i, v in enumerate(ids)])
+    assert infer_task(read_csv(str(path)), "y") == "regress"  # 12 distinct values, 12 rows
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("scaler", {"mean": [10**400, 0.0], "scale": [1.0, 1.0]}),
+     ("scaler", {"mean": [0.0, 0.0], "scale": [1.0, -(10**400)]}),
+     ("scaler", {"mean": [0.0, 1.5e308], "scale": [1.0, 1.0]}),
+     ("target_scaler", {"mean": [0.0], "scale": [10**400]})],
+)
+def test_out_of_range_scaler_numbers_in_a_model_file_are_user_errors(
+    key: str, value: dict[str, list[float]], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Guards against a traceback (OverflowError from float64 conversion) when a model
+    file's scaler holds a valid-JSON number too large for float64, e.g. a 400-digit
+    integer: it must be one 'ffnn: error:' line and exit 2 from predict and evaluate."""
+    data = _linear(tmp_path / "lin.csv")
+    model = ffnn.Sequential([ffnn.Dense(1, input_dim=2)], seed=0)
+    model.build()
+    meta: dict[str, object] = {
+        "format": 1, "task": "regress", "target": "y", "features": ["x1", "x2"],
+        "loss": "mse", "scaler": {"mean": [0.0, 0.0], "scale": [1.0, 1.0]},
+        "target_scaler": {"mean": [0.0], "scale": [1.0]},
+    }
+    meta[key] = value
+    hostile = tmp_path / "hostile.safetensors"
+    ffnn.io.save(model, hostile, metadata={"ffnn_cli": meta})
+    for command in ("predict", "evaluate"):
+        code, _, err = _run(capsys, command, str(hostile), str(data))
+        _assert_user_error(code, err, "invalid 'ffnn train' metadata", "scaler",
+                           "finite numbers below 1e+308")
+    code, _, err = _run(capsys, "info", str(hostile))
+    assert code == 0 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("exc", "phrase"),
+    [(OverflowError("int too large to convert to float"), "int too large"),
+     (ZeroDivisionError(), "ZeroDivisionError"),
+     (MemoryError(), "out of memory")],
+)
+def test_arithmetic_and_memory_errors_are_reported_without_a_traceback(
+    exc: BaseException, phrase: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Guards against ArithmeticError and MemoryError (raised by hostile model files,
+    e.g. huge numbers or huge declared arrays) escaping main as a traceback with exit 1:
+    they must be one 'ffnn: error:' line and exit 2."""
+    import ffnn._cli_use
+
+    def boom(args: object) -> int:
+        raise exc
+
+    monkeypatch.setattr(ffnn._cli_use, "run_info", boom)
+    code, _, err = _run(capsys, "info", str(tmp_path / "m.safetensors"))
+    _assert_user_error(code, err, phrase)
+
+
+def test_features_near_the_float64_limit_are_scaled_without_overflow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Guards against x.std() overflowing to inf for a feature of about 1e200: scale=inf
+    was saved (silently zeroing the feature) and the CLI then refused its own model.
+    The moments must be finite and right, and the model usable."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 2)) * [1e200, 1.0]
+    x[:, 0] += 3e200
+    path = _write(tmp_path / "big.csv", ["a", "b", "y"],
+                  [[repr(float(a)), repr(float(b)), "xy"[i % 2]] for i, (a, b) in enumerate(x)])
+    model = tmp_path / "big.safetensors"
+    _train(capsys, str(path), "--target", "y", "--epochs", "1", "--validation", "0",
+           "--out", str(model))
+    scaler = ffnn.io.load(model).metadata["ffnn_cli"]["scaler"]
+    np.testing.assert_allclose(scaler["mean"][0] / 1e200, (x[:, 0] / 1e200).mean(), rtol=1e-12)
+    np.testing.assert_allclose(scaler["scale"][0] / 1e200, (x[:, 0] / 1e200).std(), rtol=1e-12)
+    code, out, err = _run(capsys, "predict", str(model), str(path))
+    assert code == 0, err
+    assert len(out.splitlines()) == 41
+
+
+@pytest.mark.parametrize(
+    ("column", "role"),
+    [("a", "feature"), ("y", "target")],
+)
+def test_columns_too_large_to_standardise_are_refused_at_training_time(
+    column: str, role: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Guards against ffnn train saving a scaler the CLI then refuses (an infinite or
+    >= 1e308 mean or scale): train must fail before saving, naming the column."""
+    huge = [1.7e308 if i % 2 else -1.7e308 for i in range(20)]
+    rows: list[list[object]] = [[h, i, i] for i, h in enumerate(huge)]
+    if column == "y":
+        rows = [[i, i % 3, h] for i, h in enumerate(huge)]
+    path = _write(tmp_path / "huge.csv", ["a", "b", "y"], rows)
+    model = tmp_path / "huge.safetensors"
+    code, _, err = _run(capsys, "train", "-q", str(path), "--target", "y", "--task",
+                        "regress", "--epochs", "1", "--out", str(model))
+    _assert_user_error(code, err, f"{role} column {column!r} cannot be standardised")
+    assert not model.exists()
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296", "1.5"])
+@pytest.mark.parametrize(("command", "validation"),
+                         [("train", "0"), ("train", "0.2"), ("demo", "")])
+def test_seed_out_of_range_is_a_usage_error_naming_seed(
+    command: str, seed: str, validation: str, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Guards against --seed -1 or 2**32 reaching NumPy/scikit-learn, whose messages do
+    not name --seed (and differed with and without a validation split)."""
+    data = _blobs(tmp_path / "blobs.csv", n=30)
+    extra = [str(data), "--target", "colour", "--validation", validation,
+             "--out", str(tmp_path / "m.safetensors")] if command == "train" else []
+    code, _, err = _run(capsys, command, *extra, "--seed", seed)
+    assert code == 2
+    assert "argument --seed" in err and "0 to 4294967295" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("validation", ["0", "0.2"])
+def test_largest_seed_is_accepted(
+    validation: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The upper end of the documented --seed range works with and without a split."""
+    data = _blobs(tmp_path / "blobs.csv", n=30)
+    code, _, err = _run(capsys, "train", "-q", str(data), "--target", "colour", "--epochs",
+                        "1", "--validation", validation, "--seed", "4294967295",
+                        "--out", str(tmp_path / "m.safetensors"))
+    assert code == 0, err

@@ -11,6 +11,7 @@ import csv
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
@@ -197,23 +198,39 @@ def numeric_matrix(table: Table, names: Sequence[str]) -> np.ndarray:
     return np.column_stack([numeric_column(table, name) for name in names])
 
 
-def _label(cell: str) -> str:
-    """Canonical class label: integer-valued numbers lose their decimals ("1.0" → "1")."""
+#: The identity of a class label: ``(0, value)`` for a finite number, compared exactly
+#: by decimal value; ``(1, text)`` for anything else, compared as written.
+_LabelKey = tuple[int, Decimal | str]
+
+
+def _label_value(cell: str) -> Decimal | None:
+    """The exact decimal value of a numeric label, or None for text (and NaN, infinities
+    and numbers whose exponent is beyond what :mod:`decimal` can hold)."""
+    if not _is_number(cell):
+        return None
     try:
-        value = float(cell)
-    except ValueError:
-        return cell
-    if math.isfinite(value) and value == int(value):
-        return str(int(value))
-    return cell
+        value = Decimal(cell)
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
 
 
-def _label_key(label: str) -> tuple[int, float, str]:
+def _label(cell: str) -> _LabelKey:
+    """The key that decides which labels are the same class.
+
+    Numbers are compared exactly by value with :class:`decimal.Decimal` — "1", "1.0" and
+    "01" are one class, so are "0.1" and "0.10", while 12345678901234567890 and
+    12345678901234567891 are two (a float would merge them). Other labels are compared
+    as written.
+    """
+    value = _label_value(cell)
+    return (1, cell) if value is None else (0, value)
+
+
+def _label_key(label: str) -> tuple[int, Decimal, str]:
     """Sort numbers by value, before text sorted alphabetically."""
-    try:
-        return (0, float(label), "")
-    except ValueError:
-        return (1, 0.0, label)
+    value = _label_value(label)
+    return (1, Decimal(0), label) if value is None else (0, value, "")
 
 
 def _target_cells(table: Table, target: str) -> list[str]:
@@ -234,17 +251,24 @@ def infer_task(table: Table, target: str) -> str:
     cells = _target_cells(table, target)
     if not all(_is_number(c) for c in cells):
         return "classify"
-    values = np.array(cells, dtype=np.float64)
-    if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+    values = [_label_value(c) for c in cells]
+    if any(v is None or v != v.to_integral_value() for v in values):
         return "regress"
-    n_distinct = len(np.unique(values))
+    n_distinct = len(set(values))
     few = n_distinct <= MAX_INFERRED_CLASSES and n_distinct <= len(values) / 2
     return "classify" if few else "regress"
 
 
 def class_names(table: Table, target: str) -> list[str]:
-    """The sorted distinct labels of the target column (at least two)."""
-    labels = sorted({_label(c) for c in _target_cells(table, target)}, key=_label_key)
+    """The distinct labels of the target column (at least two), numbers by value first.
+
+    Labels that are the same class (see :func:`_label`) are named by their first
+    spelling in the file: ``007`` stays ``007``, not ``7``.
+    """
+    first: dict[_LabelKey, str] = {}
+    for cell in _target_cells(table, target):
+        first.setdefault(_label(cell), cell)
+    labels = sorted(first.values(), key=_label_key)
     if len(labels) < 2:
         raise CLIError(
             f"target column {target!r} holds a single class ({labels[0]!r}); "
@@ -255,7 +279,9 @@ def class_names(table: Table, target: str) -> list[str]:
 
 def encode_labels(table: Table, target: str, classes: Sequence[str]) -> np.ndarray:
     """The target column as indices into ``classes``; a CLIError for an unknown label."""
-    index = {name: k for k, name in enumerate(classes)}
+    index: dict[_LabelKey, int] = {}
+    for position, name in enumerate(classes):
+        index.setdefault(_label(name), position)
     cells = _target_cells(table, target)
     out = np.empty(len(cells), dtype=np.int64)
     for i, cell in enumerate(cells):
@@ -281,6 +307,22 @@ def regression_targets(table: Table, target: str) -> np.ndarray:
     return numeric_column(table, target, role="target")
 
 
+#: Scaler entries must stay below this in absolute value (and be finite float64), so
+#: that standardising and un-standardising values cannot overflow.
+SCALER_LIMIT = 1e308
+
+
+def _in_range(value: Any) -> bool:
+    """A JSON number a scaler may hold: an int or float, finite, below SCALER_LIMIT.
+
+    Python compares ints with floats exactly, so a 400-digit integer is rejected here
+    rather than overflowing on its way to float64.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return abs(value) < SCALER_LIMIT  # False for NaN; inf is not below the limit
+
+
 @dataclass
 class Scaler:
     """Standardisation z = (x − mean) / scale, stored as plain lists (JSON, no pickle).
@@ -293,10 +335,37 @@ class Scaler:
     scale: np.ndarray
 
     @classmethod
-    def fit(cls, x: np.ndarray) -> Scaler:
-        """Means and standard deviations of the columns of ``x``."""
-        std = x.std(axis=0)
-        return cls(x.mean(axis=0), np.where(std > 0, std, 1.0))
+    def fit(cls, x: np.ndarray, names: Sequence[str] | None = None,
+            role: str = "feature") -> Scaler:
+        """Means and standard deviations of the columns of ``x``.
+
+        Each column is divided by a power of two near its largest absolute value
+        before the moments are taken (exactly, so ordinary data give the same numbers
+        as ``x.std()``), so that values near the float64 limit (1e200 and up) do not
+        overflow the sum of squares. A CLIError names the column (``names[j]``, a
+        ``role`` column) whose mean or scale still is not a finite number below
+        :data:`SCALER_LIMIT`, or whose standardised values are not finite.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            peak = np.max(np.abs(x), axis=0) if len(x) else np.zeros(x.shape[1:])
+            # 2**(e-1) <= peak < 2**e; 2**e itself would be inf for peaks near 1.8e308
+            unit = np.where(peak > 0, np.ldexp(1.0, np.frexp(peak)[1] - 1), 1.0)
+            mean = (x / unit).mean(axis=0) * unit
+            std = (x / unit).std(axis=0) * unit
+            scale = np.where(std > 0, std, 1.0)
+            z = (x - mean) / scale
+        bad = ~(np.isfinite(mean) & np.isfinite(scale) & (np.abs(mean) < SCALER_LIMIT)
+                & (scale < SCALER_LIMIT) & np.all(np.isfinite(z), axis=0))
+        if np.any(bad):
+            j = int(np.flatnonzero(bad)[0])
+            name = names[j] if names is not None else f"#{j + 1}"
+            raise CLIError(
+                f"{role} column {name!r} cannot be standardised: its values are too large "
+                f"(mean {mean[j]:.3g}, standard deviation {std[j]:.3g}; the limit is "
+                f"{SCALER_LIMIT:.0e}); rescale the column, e.g. to other units"
+            )
+        return cls(mean, scale)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """Standardise ``x``."""
@@ -312,19 +381,23 @@ class Scaler:
 
     @classmethod
     def from_dict(cls, data: Any, size: int, what: str) -> Scaler:
-        """Rebuild from :meth:`to_dict`, checking ``size`` finite entries and scale > 0."""
+        """Rebuild from :meth:`to_dict`: ``size`` finite numbers each, below
+        :data:`SCALER_LIMIT` in absolute value, and scale > 0; a CLIError otherwise."""
         if not isinstance(data, dict):
             raise CLIError(f"{what} is missing or not a mapping")
         arrays = []
         for key in ("mean", "scale"):
             values = data.get(key)
-            ok = isinstance(values, list) and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
-            )
-            arr = np.array(values if ok else [], dtype=np.float64)
-            if not ok or arr.shape != (size,) or not np.all(np.isfinite(arr)):
-                raise CLIError(f"{what}: {key!r} must be a list of {size} finite numbers")
-            arrays.append(arr)
+            if (
+                not isinstance(values, list)
+                or len(values) != size
+                or not all(_in_range(v) for v in values)
+            ):
+                raise CLIError(
+                    f"{what}: {key!r} must be a list of {size} finite numbers below "
+                    f"{SCALER_LIMIT:.0e} in absolute value"
+                )
+            arrays.append(np.array(values, dtype=np.float64))
         if np.any(arrays[1] <= 0):
             raise CLIError(f"{what}: 'scale' must be positive")
         return cls(arrays[0], arrays[1])

@@ -203,9 +203,11 @@ def run_train(args: argparse.Namespace) -> int:
     if args.early_stopping and args.validation == 0:
         raise CLIError("--early-stopping watches the validation loss; it needs --validation > 0")
     tr, va = split_rows(data, args.validation, args.seed)
-    spec = Spec(data.task, data.target, data.features, Scaler.fit(data.x[tr]),
-                loss_for(data.task, optimizer), data.classes,
-                Scaler.fit(data.y[tr].reshape(-1, 1)) if data.task == "regress" else None)
+    target_scaler = None
+    if data.task == "regress":
+        target_scaler = Scaler.fit(data.y[tr].reshape(-1, 1), [data.target], role="target")
+    spec = Spec(data.task, data.target, data.features, Scaler.fit(data.x[tr], data.features),
+                loss_for(data.task, optimizer), data.classes, target_scaler)
     model = build_model(len(data.features), len(data.classes or [0]), args.hidden,
                         args.activation, data.task, args.seed)
     model.compile(optimizer, spec.loss, metrics=["accuracy" if data.classes else "r2"])

@@ -94,6 +94,25 @@ def _fraction(text: str) -> float:
     return value
 
 
+#: Seeds are 32-bit: NumPy's legacy seeding and scikit-learn's random_state take no more.
+SEED_LIMIT = 2**32
+
+
+def _seed(text: str) -> int:
+    """A seed in [0, 2**32); argparse reports the error as ``argument --seed: ...``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to {SEED_LIMIT - 1}, got {text!r}"
+        ) from None
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to {SEED_LIMIT - 1}, got {text!r}"
+        )
+    return value
+
+
 def _hidden(text: str) -> list[int]:
     """``"64,32"`` → [64, 32]; ``""`` or ``"none"`` → [] (no hidden layer)."""
     if text.strip().lower() in ("", "none"):
@@ -142,8 +161,9 @@ def _add_train(sub: Any) -> None:
                         "weights")
     p.add_argument("--patience", type=_positive_int, default=10, metavar="N",
                    help="epochs without improvement before early stopping (default: 10)")
-    p.add_argument("--seed", type=int, default=0, metavar="N",
-                   help="seed of the split, the initial weights and the shuffling (default: 0)")
+    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+                   help="seed of the split, the initial weights and the shuffling, from 0 to "
+                        f"{SEED_LIMIT - 1} (default: 0)")
     p.add_argument("--out", default="model.safetensors", metavar="MODEL",
                    help="where to save the model (default: model.safetensors)")
     p.add_argument("-q", "--quiet", action="store_true",
@@ -194,8 +214,8 @@ def _add_demo(sub: Any) -> None:
                                    "and the classification; then XOR, which the perceptron "
                                    "cannot learn and a 2-2-1 network can. Takes a second.",
                        epilog="example:\n  ffnn demo --seed 1", formatter_class=_Formatter)
-    p.add_argument("--seed", type=int, default=0, metavar="N",
-                   help="seed of the initial weights (default: 0)")
+    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+                   help=f"seed of the initial weights, from 0 to {SEED_LIMIT - 1} (default: 0)")
     p.set_defaults(run=_lazy("_cli_demo", "run_demo"))
 
 
@@ -269,6 +289,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _broken_pipe()
     except (ValueError, OSError) as exc:  # the library's reports of bad input
         return _error(str(exc))
+    except ArithmeticError as exc:  # e.g. a number in a model file too large for float64
+        detail = str(exc) or type(exc).__name__
+        return _error(f"a number in the input is out of range ({detail})")
+    except MemoryError:  # e.g. a model file declaring huge arrays
+        return _error("out of memory: the model file, data or options ask for more memory "
+                      "than is available")
     except KeyboardInterrupt:
         print("ffnn: interrupted", file=sys.stderr)
         return 130
