@@ -25,6 +25,8 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/engine_overhead.py
+	$(PY) bench/peers.py
+	$(PY) bench/second_order.py
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check src tests bench
