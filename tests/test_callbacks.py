@@ -228,3 +228,21 @@ def test_callback_counts_are_validated() -> None:
         EarlyStopping(patience="3")
     with pytest.raises(ValueError, match="patience"):
         ReduceLROnPlateau(patience=-1)
+
+
+class Sometimes(Callback):
+    """Logs a key only in odd epochs."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch % 2:
+            logs["odd"] = float(epoch)
+
+
+def test_history_lists_stay_aligned_with_epochs(problem) -> None:
+    """Guards against a key logged in only some epochs giving a list shorter than the
+    epochs (values then pair with the wrong epoch)."""
+    model, x, y = problem
+    history = model.fit(x, y, epochs=4, callbacks=[Sometimes()], verbose=0)
+    odd = history.history["odd"]
+    assert len(odd) == len(history.epoch) == 4
+    assert math.isnan(odd[0]) and odd[1] == 1.0 and math.isnan(odd[2]) and odd[3] == 3.0

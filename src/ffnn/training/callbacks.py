@@ -132,10 +132,19 @@ class History(Callback):
         self.stop_reason: str | None = None
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        """Append this epoch's values."""
+        """Append this epoch's values; every list stays one value per epoch (NaN where an
+        epoch did not log the key, e.g. quantities an optimiser reports from its second
+        epoch on)."""
         self.epoch.append(epoch)
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(float(value))
+        n = len(self.epoch)
+        logs = logs or {}
+        for key, value in logs.items():
+            series = self.history.setdefault(key, [])
+            series.extend([math.nan] * (n - 1 - len(series)))
+            series.append(float(value))
+        for key, series in self.history.items():
+            if key not in logs:
+                series.append(math.nan)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         """Keep the model's stop reason."""
