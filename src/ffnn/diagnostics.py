@@ -4,6 +4,6 @@ each epoch."""
 
 from .nn.diagnostics import *  # noqa: F403
 from .nn.diagnostics import __all__ as _names
-from .training.callbacks import DiagnosticsCallback
+from .training.diagnostics_callback import DiagnosticsCallback
 
 __all__ = [*_names, "DiagnosticsCallback"]

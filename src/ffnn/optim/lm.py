@@ -226,7 +226,8 @@ class LevenbergMarquardt(Optimizer):
         self._remember(problem, loss)
         grad_norm = lin.scale * float(np.linalg.norm(lin.g))
         self.epoch_logs = {"mu": self.current_mu, "gradient_norm": grad_norm}
-        if self.gamma is not None:  # Bayesian: the current values, updated after a step
+        if self.gamma is not None and self.alpha is not None and self.beta is not None:
+            # Bayesian: the current values, updated after each accepted step
             self.epoch_logs.update(gamma=self.gamma, alpha=self.alpha, beta=self.beta)
         if self._stopped_before(loss, grad_norm):
             return loss, lin.out

@@ -2,7 +2,10 @@
 
 ``fit`` owns the loop; callbacks observe it and may set ``model.stop_training`` (with
 ``model.stop_reason``), change the optimiser's learning rate, or save and restore
-weights. Early stopping lives here, never in optimisers.
+weights. Early stopping lives here, never in optimisers. This module holds the contract
+and the core callbacks; ``lr_callbacks`` (learning-rate control),
+``checkpoint_callback`` (ModelCheckpoint) and ``diagnostics_callback`` hold the others,
+and :mod:`ffnn.callbacks` gathers them all.
 """
 
 from __future__ import annotations
@@ -11,24 +14,17 @@ import copy
 import csv
 import logging
 import math
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import IO, Any
 
 import numpy as np
-
-from ..nn import diagnostics
 
 __all__ = [
     "CSVLogger",
     "Callback",
     "CallbackList",
-    "DiagnosticsCallback",
     "EarlyStopping",
     "History",
-    "LearningRateScheduler",
-    "ModelCheckpoint",
-    "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]
 
@@ -172,17 +168,6 @@ def _monitored(logs: Logs | None, monitor: str, who: str) -> float:
             f"{', '.join(sorted(logs)) or 'none'} (val_* keys need validation data)"
         )
     return float(logs[monitor])
-
-
-def _learning_rate_optimizer(model: Any, who: str) -> Any:
-    opt = model.optimizer
-    if getattr(opt, "full_batch", False):
-        raise ValueError(
-            f"{who} sets a learning rate, but {type(opt).__name__} has none that it uses "
-            "(full-batch optimisers such as L-BFGS and Levenberg–Marquardt choose their "
-            "own steps)"
-        )
-    return opt
 
 
 class EarlyStopping(Callback):
@@ -368,267 +353,3 @@ class CSVLogger(Callback):
         if self._file is not None:
             self._file.close()
             self._file = None
-
-
-class ModelCheckpoint(Callback):
-    """Save a checkpoint during training, from which ``fit(..., resume_from=path)``
-    continues exactly.
-
-    Each checkpoint is a model file (see :func:`ffnn.io.save`) that also holds the epoch,
-    the history so far and the states of the fit loop's shuffling generator and of every
-    Dropout layer's generator; it is written atomically, so an interrupted run always
-    leaves a complete file.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file; may contain ``str.format`` fields filled with the 1-based ``epoch`` and
-        the epoch's logs, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.safetensors"``.
-    monitor : str, default "val_loss"
-        The quantity compared when ``save_best_only``.
-    save_best_only : bool, default False
-        Save only when ``monitor`` improves on the best value so far (on resuming, the
-        best value is recovered from the history).
-    every_n_epochs : int, default 1
-        Consider saving after epochs 1·n, 2·n, ... (1-based).
-    mode : {"auto", "min", "max"}
-        "auto" maximises accuracy-like names and minimises the rest.
-
-    Attributes
-    ----------
-    best : float
-        Best monitored value saved so far (with ``save_best_only``).
-    last_path : str or None
-        The file written last.
-
-    Notes
-    -----
-    Put it after callbacks that add entries to the logs, so the saved history has them.
-    """
-
-    def __init__(
-        self,
-        path: Any,
-        monitor: str = "val_loss",
-        save_best_only: bool = False,
-        every_n_epochs: int = 1,
-        mode: str = "auto",
-    ) -> None:
-        if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, int) or (
-            every_n_epochs < 1
-        ):
-            raise ValueError(f"every_n_epochs must be a positive integer, got {every_n_epochs!r}")
-        self.path = os.fspath(path)
-        self.monitor = monitor
-        self.save_best_only = bool(save_best_only)
-        self.every_n_epochs = every_n_epochs
-        self.mode = _resolve_mode(mode, monitor)
-        self.best = math.inf if self.mode == "min" else -math.inf
-        self.last_path: str | None = None
-
-    def _better(self, value: float) -> bool:
-        if not math.isfinite(value):
-            return False
-        return value < self.best if self.mode == "min" else value > self.best
-
-    def _due(self, epoch: int) -> bool:
-        return (epoch + 1) % self.every_n_epochs == 0
-
-    def on_train_begin(self, logs: Logs | None = None) -> None:
-        """Recover the best value from the epochs already recorded (a resumed run)."""
-        self.best = math.inf if self.mode == "min" else -math.inf
-        history = getattr(self.model, "history", None)
-        if self.save_best_only and history is not None:
-            values = history.history.get(self.monitor, [])
-            for epoch, value in zip(history.epoch, values, strict=False):
-                if self._due(epoch) and self._better(value):
-                    self.best = value
-
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        """Save when due (and, with ``save_best_only``, when the monitor improved)."""
-        if not self._due(epoch):
-            return
-        logs = dict(logs or {})
-        if self.save_best_only:
-            value = _monitored(logs, self.monitor, "ModelCheckpoint")
-            if not self._better(value):
-                return
-            self.best = value
-        try:
-            path = self.path.format(epoch=epoch + 1, **logs)
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"ModelCheckpoint cannot format the path {self.path!r}: {exc!r}; "
-                             f"available fields: epoch, {', '.join(sorted(logs))}") from exc
-        from .. import io  # io builds on training, so import it when first needed
-
-        current = getattr(self.model, "history", None) or History()
-        history = History(current.history, current.epoch)
-        history.on_epoch_end(epoch, logs)
-        io.save_checkpoint(self.model, path, epoch + 1, history=history,
-                           shuffle_rng=getattr(self.model, "_shuffle_rng", None))
-        self.last_path = path
-
-
-class LearningRateScheduler(Callback):
-    """Set the learning rate at the start of each epoch from ``schedule(epoch, lr)``.
-
-    Parameters
-    ----------
-    schedule : callable
-        ``schedule(epoch, current_lr) -> new_lr`` with 0-based epochs.
-    """
-
-    def __init__(self, schedule: Callable[[int, float], float]) -> None:
-        if not callable(schedule):
-            raise TypeError("LearningRateScheduler needs a callable schedule(epoch, lr)")
-        self.schedule = schedule
-
-    def on_train_begin(self, logs: Logs | None = None) -> None:
-        """Check that the optimiser has a learning rate to set."""
-        _learning_rate_optimizer(self.model, "LearningRateScheduler")
-
-    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
-        """Apply the schedule."""
-        opt = self.model.optimizer
-        lr = float(self.schedule(epoch, float(opt.current_learning_rate)))
-        if not math.isfinite(lr) or lr < 0:
-            raise ValueError(f"the schedule returned an invalid learning rate {lr!r}")
-        opt.learning_rate = lr
-
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        """Log the rate used."""
-        if logs is not None:
-            logs["learning_rate"] = float(self.model.optimizer.current_learning_rate)
-
-
-class ReduceLROnPlateau(Callback):
-    """Multiply the learning rate by ``factor`` when the monitored value plateaus.
-
-    Parameters
-    ----------
-    monitor : str, default "val_loss"
-    factor : float, default 0.1
-        New rate = rate · factor (0 < factor < 1).
-    patience : int, default 10
-        Epochs without improvement before reducing.
-    mode : {"auto", "min", "max"}
-    min_delta : float, default 1e-4
-    cooldown : int, default 0
-        Epochs to wait after a reduction before counting again.
-    min_lr : float, default 0
-    """
-
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        factor: float = 0.1,
-        patience: int = 10,
-        mode: str = "auto",
-        min_delta: float = 1e-4,
-        cooldown: int = 0,
-        min_lr: float = 0.0,
-    ) -> None:
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
-            raise ValueError(f"ReduceLROnPlateau factor must lie in (0, 1), got {factor!r}")
-        _check_count("patience", patience)
-        _check_count("cooldown", cooldown)
-        self.monitor = monitor
-        self.factor = float(factor)
-        self.patience = int(patience)
-        self.mode = _resolve_mode(mode, monitor)
-        self.min_delta = abs(float(min_delta))
-        self.cooldown = int(cooldown)
-        self.min_lr = float(min_lr)
-        self.best = math.inf
-        self.wait = 0
-        self.cooldown_counter = 0
-
-    def on_train_begin(self, logs: Logs | None = None) -> None:
-        """Reset the record; check that the optimiser has a learning rate."""
-        _learning_rate_optimizer(self.model, "ReduceLROnPlateau")
-        self.best = math.inf if self.mode == "min" else -math.inf
-        self.wait = 0
-        self.cooldown_counter = 0
-
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        """Reduce the rate after ``patience`` epochs without improvement."""
-        value = _monitored(logs, self.monitor, "ReduceLROnPlateau")
-        opt = self.model.optimizer
-        if logs is not None:
-            logs["learning_rate"] = float(opt.current_learning_rate)
-        better = (
-            value < self.best - self.min_delta
-            if self.mode == "min"
-            else value > self.best + self.min_delta
-        )
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.wait = 0
-        if better:
-            self.best = value
-            self.wait = 0
-            return
-        if self.cooldown_counter > 0:
-            return
-        self.wait += 1
-        if self.wait >= self.patience:
-            old = float(opt.current_learning_rate)
-            new = max(old * self.factor, self.min_lr)
-            if new < old:
-                opt.learning_rate = new
-                log.info("ReduceLROnPlateau: learning rate %.3g -> %.3g", old, new)
-            self.cooldown_counter = self.cooldown
-            self.wait = 0
-
-
-class DiagnosticsCallback(Callback):
-    """Adds the diagnostics of :func:`ffnn.diagnostics.report` to each epoch's logs.
-
-    Parameters
-    ----------
-    x : array_like
-        The probe batch (e.g. a fixed subset of the training data).
-    y : array_like, optional
-        Its targets; needed for the ``grad_norm/<layer>`` keys.
-    every : int, default 1
-        Diagnose after epochs whose index is a multiple of ``every``; the other epochs
-        log NaN under the same keys, so every history list has one value per epoch.
-    tol, fraction : float
-        The saturation criterion, as in :func:`ffnn.diagnostics.report`.
-
-    Attributes
-    ----------
-    reports : list of (epoch, DiagnosticsReport)
-        The full reports of the diagnosed epochs.
-
-    Notes
-    -----
-    Keys: ``dead_relu/<layer>`` (hidden ReLU layers), ``saturated/<layer>`` (hidden
-    sigmoid/tanh/hard_* layers), ``grad_norm/<layer>`` (layers with parameters).
-    """
-
-    def __init__(self, x: Any, y: Any = None, every: int = 1, *, tol: float = 0.01,
-                 fraction: float = 0.95) -> None:
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}")
-        diagnostics.check_options(tol, fraction)
-        self.x, self.y, self.every = x, y, int(every)
-        self.tol, self.fraction = tol, fraction
-        self.reports: list[tuple[int, diagnostics.DiagnosticsReport]] = []
-
-    def on_train_begin(self, logs: Logs | None = None) -> None:
-        """Start a fresh list of reports."""
-        self.reports = []
-
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        """Diagnose the model (every ``every`` epochs) and add the values to ``logs``."""
-        if epoch % self.every == 0:
-            result = diagnostics.report(self.model, self.x, self.y, tol=self.tol,
-                                        fraction=self.fraction)
-            self.reports.append((epoch, result))
-            values = result.to_logs()
-        else:
-            keys = diagnostics.log_keys(self.model, with_gradients=self.y is not None)
-            values = dict.fromkeys(keys, math.nan)
-        if logs is not None:
-            logs.update(values)
