@@ -7,12 +7,15 @@ model-file loader's allowlist. A name appears once; aliases point at the same en
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Generic, TypeVar
+import inspect
+import math
+import numbers
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "bind_params", "split_config"]
 
 
 class Registry(Generic[T]):
@@ -67,3 +70,62 @@ class Registry(Generic[T]):
             raise ValueError(
                 f"unknown {self.family} {name!r}; valid {self.family} names are: {valid}"
             ) from None
+
+    def build(self, config: Mapping[str, Any]) -> Any:
+        """Instantiate the class registered under ``config["name"]`` with the config's other
+        entries, checked against the class's keyword parameters (see :func:`bind_params`)."""
+        name, params = split_config(config, self.family)
+        cls: Any = self.lookup(name)
+        return cls(**bind_params(self.family, self.canonical(name), cls.__init__, params, skip=1))
+
+
+def split_config(config: Mapping[str, Any], family: str) -> tuple[str, dict[str, Any]]:
+    """Split ``{"name": ..., **params}`` into the name and the parameters."""
+    if "name" not in config or not isinstance(config["name"], str):
+        raise ValueError(
+            f"a {family} config must be a dict with a string 'name' entry, got {dict(config)!r}"
+        )
+    params = {k: v for k, v in config.items() if k != "name"}
+    return config["name"], params
+
+
+def bind_params(family: str, name: str, factory: Callable[..., Any], params: Mapping[str, Any],
+          skip: int = 0, choices: Mapping[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
+    """Check ``params`` against ``factory``'s keyword parameters and coerce their values.
+
+    Unknown names raise ValueError listing the accepted ones; a value must match the
+    type of the parameter's default: float (finite real), int or str (one of
+    ``choices[key]`` when given). ``skip`` leading parameters (the input ``x``) are not
+    parameters. Returns the full parameter dict, defaults included.
+    """
+    sig = list(inspect.signature(factory).parameters.values())[skip:]
+    accepted = {p.name: p.default for p in sig if p.name not in ("self", "args", "kwargs")}
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        takes = ", ".join(accepted) if accepted else "no parameters"
+        raise ValueError(
+            f"{family} {name!r} got unexpected parameter(s) {', '.join(map(repr, unknown))}; "
+            f"it takes: {takes}"
+        )
+    out = {k: v for k, v in accepted.items() if v is not inspect.Parameter.empty}
+    for key, value in params.items():
+        default = accepted[key]
+        ok = not isinstance(value, bool)
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = ok and isinstance(value, numbers.Real) and math.isfinite(value)
+            value = float(value) if ok else value
+        elif isinstance(default, int):
+            ok = ok and isinstance(value, numbers.Integral)
+            value = int(value) if ok else value
+        elif isinstance(default, str):
+            allowed = (choices or {}).get(key)
+            ok = isinstance(value, str) and (allowed is None or value in allowed)
+        if not ok:
+            want = type(default).__name__
+            if isinstance(default, str) and choices and key in choices:
+                want = " or ".join(map(repr, choices[key]))
+            raise ValueError(f"{family} {name!r}: {key} must be {want}, got {value!r}")
+        out[key] = value
+    return out

@@ -11,14 +11,12 @@ The parametric ReLU is a layer (its slope is learned), see :mod:`ffnn.nn.layers`
 
 from __future__ import annotations
 
-import inspect
 import math
-import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import autodiff as F
-from .._registry import Registry
+from .._registry import Registry, bind_params, split_config
 from ..autodiff import Tensor
 
 __all__ = [
@@ -212,58 +210,6 @@ ACTIVATIONS.register("softmax", softmax)
 
 
 # ----------------------------------------------------------- configs (shared in nn)
-def _split_config(config: Mapping[str, Any], family: str) -> tuple[str, dict[str, Any]]:
-    """Split ``{"name": ..., **params}`` into the name and the parameters."""
-    if "name" not in config or not isinstance(config["name"], str):
-        raise ValueError(
-            f"a {family} config must be a dict with a string 'name' entry, got {dict(config)!r}"
-        )
-    params = {k: v for k, v in config.items() if k != "name"}
-    return config["name"], params
-
-
-def _bind(family: str, name: str, factory: Callable[..., Any], params: Mapping[str, Any],
-          skip: int = 0, choices: Mapping[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
-    """Check ``params`` against ``factory``'s keyword parameters and coerce their values.
-
-    Unknown names raise ValueError listing the accepted ones; a value must match the
-    type of the parameter's default: float (finite real), int or str (one of
-    ``choices[key]`` when given). ``skip`` leading parameters (the input ``x``) are not
-    parameters. Returns the full parameter dict, defaults included.
-    """
-    sig = list(inspect.signature(factory).parameters.values())[skip:]
-    accepted = {p.name: p.default for p in sig if p.name not in ("self", "args", "kwargs")}
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        takes = ", ".join(accepted) if accepted else "no parameters"
-        raise ValueError(
-            f"{family} {name!r} got unexpected parameter(s) {', '.join(map(repr, unknown))}; "
-            f"it takes: {takes}"
-        )
-    out = {k: v for k, v in accepted.items() if v is not inspect.Parameter.empty}
-    for key, value in params.items():
-        default = accepted[key]
-        ok = not isinstance(value, bool)
-        if isinstance(default, bool):
-            ok = isinstance(value, bool)
-        elif isinstance(default, float):
-            ok = ok and isinstance(value, numbers.Real) and math.isfinite(value)
-            value = float(value) if ok else value
-        elif isinstance(default, int):
-            ok = ok and isinstance(value, numbers.Integral)
-            value = int(value) if ok else value
-        elif isinstance(default, str):
-            allowed = (choices or {}).get(key)
-            ok = isinstance(value, str) and (allowed is None or value in allowed)
-        if not ok:
-            want = type(default).__name__
-            if isinstance(default, str) and choices and key in choices:
-                want = " or ".join(map(repr, choices[key]))
-            raise ValueError(f"{family} {name!r}: {key} must be {want}, got {value!r}")
-        out[key] = value
-    return out
-
-
 class ActivationFunction:
     """An activation function bound to its parameter values.
 
@@ -290,7 +236,7 @@ class ActivationFunction:
         fn = ACTIVATIONS.lookup(name)
         self.name = ACTIVATIONS.canonical(name)
         self._fn: Callable[..., Tensor] = fn
-        self.params: dict[str, Any] = _bind("activation", self.name, fn, params, skip=1,
+        self.params: dict[str, Any] = bind_params("activation", self.name, fn, params, skip=1,
                                             choices={"approximate": ("none", "tanh")})
 
     @classmethod
@@ -365,7 +311,7 @@ def get(identifier: Any) -> ActivationFunction:
     if isinstance(identifier, str):
         return ActivationFunction(identifier)
     if isinstance(identifier, Mapping):
-        name, params = _split_config(identifier, "activation")
+        name, params = split_config(identifier, "activation")
         return ActivationFunction(name, **params)
     if callable(identifier):
         for name in ACTIVATIONS.names(aliases=False):

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from .._registry import Registry
-from .activations import _bind, _split_config
 
 __all__ = [
     "INITIALIZERS",
@@ -316,10 +315,7 @@ def get(identifier: Any) -> Initializer:
     if isinstance(identifier, str):
         return INITIALIZERS.lookup(identifier)()
     if isinstance(identifier, Mapping):
-        name, params = _split_config(identifier, "initializer")
-        cls = INITIALIZERS.lookup(name)
-        return cls(**_bind("initializer", INITIALIZERS.canonical(name), cls.__init__,
-                           params, skip=1))
+        return INITIALIZERS.build(identifier)
     if callable(identifier) and not isinstance(identifier, type):
         return CustomInitializer(identifier)
     raise TypeError(

@@ -114,9 +114,13 @@ class Layer:
         """Number of trainable scalars."""
         return int(sum(p.data.size for p in self._params.values()))
 
+    kernel_regularizer: Any = None  # layers with a kernel set it in __init__
+
     def regularization_loss(self) -> Tensor | None:
-        """Penalty added to the training loss (None when the layer has none)."""
-        return None
+        """The kernel regulariser's penalty on the ``kernel`` parameter (None without one)."""
+        if self.kernel_regularizer is None:
+            return None
+        return self.kernel_regularizer(self._params["kernel"])
 
     # ------------------------------------------------------------ configuration
     def get_config(self) -> dict[str, Any]:
@@ -137,6 +141,16 @@ def _positive_int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{what} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def _weights_config(layer: Any) -> dict[str, Any]:
+    """The initializer and regularizer entries of an affine layer's config."""
+    reg = layer.kernel_regularizer
+    return {
+        "kernel_initializer": layer.kernel_initializer.get_config(),
+        "bias_initializer": layer.bias_initializer.get_config(),
+        "kernel_regularizer": None if reg is None else reg.get_config(),
+    }
 
 
 def _finite_positive(value: Any) -> bool:
@@ -253,12 +267,6 @@ class Dense(Layer):
         """(batch, units)."""
         return (*tuple(input_shape)[:-1], self.units)
 
-    def regularization_loss(self) -> Tensor | None:
-        """The kernel regulariser's penalty on W (None without one)."""
-        if self.kernel_regularizer is None:
-            return None
-        return self.kernel_regularizer(self.kernel)
-
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments, nested objects as their configs."""
         return {
@@ -266,11 +274,7 @@ class Dense(Layer):
             "activation": activations.serialize(self.activation),
             "input_dim": self.input_dim,
             "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer.get_config(),
-            "bias_initializer": self.bias_initializer.get_config(),
-            "kernel_regularizer": None
-            if self.kernel_regularizer is None
-            else self.kernel_regularizer.get_config(),
+            **_weights_config(self),
             "name": self.name,
         }
 
@@ -396,22 +400,12 @@ class Maxout(Layer):
         """(batch, units)."""
         return (input_shape[0], self.units)
 
-    def regularization_loss(self) -> Tensor | None:
-        """The kernel regulariser's penalty (None without one)."""
-        if self.kernel_regularizer is None:
-            return None
-        return self.kernel_regularizer(self.kernel)
-
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
         return {
             "units": self.units,
             "pieces": self.pieces,
-            "kernel_initializer": self.kernel_initializer.get_config(),
-            "bias_initializer": self.bias_initializer.get_config(),
-            "kernel_regularizer": None
-            if self.kernel_regularizer is None
-            else self.kernel_regularizer.get_config(),
+            **_weights_config(self),
             "name": self.name,
         }
 

@@ -22,7 +22,6 @@ import numpy as np
 from .. import autodiff as F
 from .._registry import Registry
 from ..autodiff import Tensor
-from .activations import _bind, _split_config
 
 __all__ = [
     "EPSILON",
@@ -493,9 +492,7 @@ def get(identifier: Any) -> Loss:
     if isinstance(identifier, str):
         return LOSSES.lookup(identifier)()
     if isinstance(identifier, Mapping):
-        name, params = _split_config(identifier, "loss")
-        cls = LOSSES.lookup(name)
-        return cls(**_bind("loss", LOSSES.canonical(name), cls.__init__, params, skip=1))
+        return LOSSES.build(identifier)
     if callable(identifier) and not isinstance(identifier, type):
         return CustomLoss(identifier)
     raise TypeError(

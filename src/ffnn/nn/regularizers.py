@@ -17,7 +17,6 @@ from typing import Any
 from .. import autodiff as F
 from .._registry import Registry
 from ..autodiff import Tensor
-from .activations import _bind, _split_config
 
 __all__ = [
     "L1",
@@ -155,10 +154,7 @@ def get(identifier: Any) -> Regularizer | None:
     if isinstance(identifier, str):
         return REGULARIZERS.lookup(identifier)()
     if isinstance(identifier, Mapping):
-        name, params = _split_config(identifier, "regularizer")
-        cls = REGULARIZERS.lookup(name)
-        return cls(**_bind("regularizer", REGULARIZERS.canonical(name), cls.__init__,
-                           params, skip=1))
+        return REGULARIZERS.build(identifier)
     if callable(identifier) and not isinstance(identifier, type):
         return CustomRegularizer(identifier)
     raise TypeError(
