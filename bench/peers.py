@@ -8,12 +8,23 @@
    step, quadratic cost): ffnn ``Sequential.train_step`` and ``fit(batch_size=1)``
    against a PyTorch ``nn.Module`` step.
 
-Run: ``.venv/bin/python bench/peers.py [--rounds 3] [--quick]``.
+For context the epoch benchmark also times two NumPy references on the same data:
+``floor``, only the matrix products an epoch needs (3 forward, 5 backward per batch, in
+ffnn's memory layout; the bound for any NumPy implementation), and ``numpy``, a
+straightforward hand-written NumPy training loop.
+
+Each library runs alone: the runs alternate with a pause between them, because
+OpenBLAS and OpenMP worker threads keep spinning for a while after a call and would
+otherwise slow down whichever library runs next. Reported: the median and the best of
+the rounds, and the ratios of the medians.
+
+Run: ``.venv/bin/python bench/peers.py [--rounds 5] [--quick]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 import warnings
@@ -21,14 +32,65 @@ from collections.abc import Callable
 
 import numpy as np
 
+PAUSE = 0.3  # seconds between runs: lets the previous library's worker threads go idle
 
-def _median_time(fn: Callable[[], None], rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+
+def _time(fn: Callable[[], None]) -> float:
+    time.sleep(PAUSE)
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _numpy_references(
+    x: np.ndarray, y_onehot: np.ndarray, batch: int, lr: float
+) -> dict[str, Callable[[], None]]:
+    """The matrix-product floor and a plain hand-written NumPy loop (see the docstring)."""
+    rng = np.random.default_rng(0)
+    n = len(x)
+    sizes = [(256, 784), (128, 256), (10, 128)]
+    ws = [np.asfortranarray(rng.standard_normal(s, dtype=np.float32) * math.sqrt(2 / s[1]))
+          for s in sizes]
+    bs = [np.zeros(s[0], np.float32) for s in sizes]
+    assert all(a.dtype == np.float32 for a in (x, y_onehot, *ws))  # no float64 slips in
+
+    def floor() -> None:
+        w1, w2, w3 = ws
+        for start in range(0, n, batch):
+            xb = x[start : start + batch]
+            h1 = xb @ w1.T
+            h2 = h1 @ w2.T
+            z = h2 @ w3.T
+            gw3 = (h2.T @ z).T
+            d2 = z @ w3
+            gw2 = (h1.T @ d2).T
+            d1 = d2 @ w2
+            gw1 = (xb.T @ d1).T
+            del gw1, gw2, gw3  # computed for their cost only
+
+    wc = [np.ascontiguousarray(w) for w in ws]  # the loop's own weights, row-major
+
+    def loop() -> None:
+        w1, w2, w3 = wc
+        b1, b2, b3 = bs
+        perm = rng.permutation(n)
+        for start in range(0, n, batch):
+            idx = perm[start : start + batch]
+            xb, yb = x[idx], y_onehot[idx]
+            h1 = np.maximum(xb @ w1.T + b1, 0)
+            h2 = np.maximum(h1 @ w2.T + b2, 0)
+            z = h2 @ w3.T + b3
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+            d3 = (p - yb) / len(xb)
+            d2 = (d3 @ w3) * (h2 > 0)
+            d1 = (d2 @ w2) * (h1 > 0)
+            grads = [(d1.T @ xb, d1.sum(0)), (d2.T @ h1, d2.sum(0)), (d3.T @ h2, d3.sum(0))]
+            for w, b, (gw, gb) in zip(wc, bs, grads, strict=True):
+                w -= lr * gw
+                b -= lr * gb
+
+    return {"floor": floor, "numpy": loop}
 
 
 def epoch_benchmark(rounds: int, n: int) -> dict[str, float]:
@@ -95,14 +157,15 @@ def epoch_benchmark(rounds: int, n: int) -> dict[str, float]:
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf.fit(x, labels)
 
-    runs = {"ffnn": run_ffnn, "pytorch": run_torch, "sklearn": run_sklearn}
+    runs = {"ffnn": run_ffnn, "pytorch": run_torch, "sklearn": run_sklearn,
+            **_numpy_references(x, y_onehot, 128, 0.1)}
     times: dict[str, list[float]] = {k: [] for k in runs}
     for fn in runs.values():
         fn()  # warm-up
     for _ in range(rounds):
         for name, fn in runs.items():
-            times[name].append(_median_time(fn, 1))
-    return {k: statistics.median(v) for k, v in times.items()}
+            times[name].append(_time(fn))
+    return times
 
 
 def tiny_benchmark(steps: int, rounds: int) -> dict[str, float]:
@@ -165,29 +228,36 @@ def tiny_benchmark(steps: int, rounds: int) -> dict[str, float]:
     times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(rounds):
         for name, fn in runs.items():
-            times[name].append(_median_time(fn, 1) / steps * 1e6)
-    return {k: statistics.median(v) for k, v in times.items()}
+            times[name].append(_time(fn) / steps * 1e6)
+    return times
+
+
+def _report(times: dict[str, list[float]], unit: str, fmt: str) -> dict[str, float]:
+    """Print median and best per runner; return the medians."""
+    med = {k: statistics.median(v) for k, v in times.items()}
+    for name, values in times.items():
+        print(f"  {name:10s} median {med[name]:{fmt}} {unit}   best {min(values):{fmt}} {unit}")
+    return med
 
 
 def main() -> None:
     import torch
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="10,000 samples instead of 60,000")
     args = parser.parse_args()
     torch.set_num_threads(2)
     n = 10_000 if args.quick else 60_000
-    ep = epoch_benchmark(args.rounds, n)
-    print(f"Epoch of 784-256-128-10 ReLU, {n} samples, batch 128, SGD (median of {args.rounds}):")
-    for name, sec in ep.items():
-        print(f"  {name:8s} {sec:7.3f} s")
+    print(f"Epoch of 784-256-128-10 ReLU, {n} samples, batch 128, SGD ({args.rounds} rounds):")
+    ep = _report(epoch_benchmark(args.rounds, n), "s", "7.3f")
     print(f"  ffnn vs PyTorch eager: {ep['pytorch'] / ep['ffnn']:.2f}x faster")
     print(f"  ffnn vs scikit-learn:  {ep['sklearn'] / ep['ffnn']:.2f}x faster")
-    tiny = tiny_benchmark(steps=20_000, rounds=args.rounds)
+    print(f"  as fractions of PyTorch's epoch: floor {ep['floor'] / ep['pytorch']:.2f}, "
+          f"hand-written NumPy {ep['numpy'] / ep['pytorch']:.2f}, "
+          f"ffnn {ep['ffnn'] / ep['pytorch']:.2f}")
     print("SGD step on the 2-2-3-2 Higham network (one sample):")
-    for name, us in tiny.items():
-        print(f"  {name:10s} {us:7.2f} us/step")
+    tiny = _report(tiny_benchmark(steps=20_000, rounds=args.rounds), "us/step", "7.2f")
     print(
         f"  ffnn train step vs PyTorch nn.Module: {tiny['pytorch'] / tiny['ffnn_step']:.2f}x faster"
     )

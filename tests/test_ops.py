@@ -195,6 +195,14 @@ SPECS: list[Spec] = [
     Spec("dense", "dense-sigmoid", ((5, 3), (4, 3), (4,)),
          lambda x, w, b: ffnn.dense(x, w, b, activation="sigmoid"),
          lambda x, w, b: torch.sigmoid(TF.linear(x, w, b))),
+    # ≥ 16 rows: the bias gradient is the product 1ᵀδ instead of a row-by-row sum
+    Spec("linear", "linear-many-rows", ((40, 3), (4, 3), (4,)), ffnn.linear, TF.linear),
+    Spec("dense", "dense-relu-many-rows", ((40, 3), (6, 3), (6,)),
+         lambda x, w, b: ffnn.dense(x, w, b, activation="relu"),
+         lambda x, w, b: torch.relu(TF.linear(x, w, b)), "nonzero"),
+    Spec("dense", "dense-relu-3d-many-rows", ((3, 7, 3), (6, 3), (6,)),
+         lambda x, w, b: ffnn.dense(x, w, b, activation="relu"),
+         lambda x, w, b: torch.relu(TF.linear(x, w, b)), "nonzero"),
     Spec("dense", "dense-tanh-nobias", ((5, 3), (4, 3)),
          lambda x, w: ffnn.dense(x, w, activation="tanh"),
          lambda x, w: torch.tanh(TF.linear(x, w))),
@@ -244,6 +252,24 @@ SPECS: list[Spec] = [
          ffnn.softmax_cross_entropy,
          lambda z, y: TF.cross_entropy(z.movedim(-1, 1), y.movedim(-1, 1), reduction="none"),
          ("real", "simplex")),
+    *[
+        Spec("softmax_cross_entropy", f"sce-probs-{red}{suffix}", (shape, shape),
+             lambda z, y, r=red: ffnn.softmax_cross_entropy(z, y, reduction=r),
+             lambda z, y, r=red: TF.cross_entropy(z.movedim(-1, 1), y.movedim(-1, 1),
+                                                  reduction=r),
+             ("real", "simplex"))
+        for red in ("mean", "sum")
+        # (4, 40): more classes than the transposed row-maximum path takes
+        for suffix, shape in (("", (4, 5)), ("-3d", (2, 3, 5)), ("-wide", (4, 40)))
+    ],
+    *[
+        Spec("softmax_cross_entropy", f"sce-labels-{red}{suffix}", (shape,),
+             lambda z, r=red, lab=labels: ffnn.softmax_cross_entropy(z, lab, reduction=r),
+             lambda z, r=red, lab=labels: TF.cross_entropy(z.movedim(-1, 1),
+                                                           torch.as_tensor(lab), reduction=r))
+        for red in ("mean", "sum")
+        for suffix, shape, labels in (("", (4, 5), LABELS), ("-3d", (2, 3, 5), LABELS_2D))
+    ],
     Spec("softmax_cross_entropy", "sce-labels", ((4, 5),),
          lambda z: ffnn.softmax_cross_entropy(z, LABELS),
          lambda z: TF.cross_entropy(z, torch.as_tensor(LABELS), reduction="none")),
@@ -442,6 +468,59 @@ def test_softmax_cross_entropy_gradient_is_p_minus_y(rng: np.random.Generator) -
     np.testing.assert_allclose(g, p - np.eye(5)[LABELS], rtol=1e-12, atol=1e-15)
 
 
+def test_softmax_cross_entropy_reductions_match_the_per_sample_values(
+    rng: np.random.Generator,
+) -> None:
+    """mean/sum equal the mean/sum of the per-sample losses, also where a row holds ±inf
+    (an inf loss stays inf, a nan stays nan) and for float32 logits far apart."""
+    z = rng.standard_normal((6, 4)) * 300
+    z[1, 1] = -np.inf  # the target class cannot occur: an infinite loss
+    z[2, 0] = -np.inf  # another class cannot occur: a finite loss
+    z[4] = -np.inf  # every logit −inf: nan, as logsumexp − z gives
+    labels = np.array([0, 1, 2, 3, 0, 1])
+    for dtype in (np.float32, np.float64):
+        zt = z.astype(dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per = ffnn.softmax_cross_entropy(zt, labels).data
+            for red, fn in (("mean", np.mean), ("sum", np.sum)):
+                for rows in (slice(0, 4), slice(None)):  # without and with the nan row
+                    got = ffnn.softmax_cross_entropy(zt[rows], labels[rows], reduction=red)
+                    assert got.dtype == dtype
+                    np.testing.assert_allclose(got.data, fn(per[rows]), rtol=1e-6)
+    assert np.isinf(per[1]) and np.isnan(per[4]) and np.isfinite(per[[0, 2, 3, 5]]).all()
+
+
+def test_softmax_cross_entropy_rejects_an_unknown_reduction() -> None:
+    with pytest.raises(ValueError, match=r"unknown reduction 'avg'.*'none', 'mean', 'sum'"):
+        ffnn.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1]), reduction="avg")
+
+
+def test_softmax_cross_entropy_mean_of_no_samples_is_nan() -> None:
+    with np.errstate(invalid="ignore"):
+        out = ffnn.softmax_cross_entropy(np.zeros((0, 3)), np.zeros((0, 3)), reduction="mean")
+    assert out.shape == () and np.isnan(out.item())
+    assert ffnn.softmax_cross_entropy(np.zeros((0, 3)), np.zeros((0, 3)), reduction="sum") \
+        .item() == 0.0
+
+
+def test_dense_relu_on_arrays_past_the_constant_cache() -> None:
+    """The vectorised ReLU compares against cached zeros up to a size limit; beyond it
+    the plain path gives the same result, and the cached constants stay read-only."""
+    from ffnn.autodiff import ops
+
+    rng = np.random.default_rng(3)
+    big = rng.standard_normal((ops._CACHE_LIMIT // 4 + 1, 4)).astype(np.float32)
+    w = np.eye(4, dtype=np.float32)
+    out = ffnn.dense(big, w, activation="relu").data
+    np.testing.assert_array_equal(out, np.maximum(big, 0))
+    small = big[:100]
+    np.testing.assert_array_equal(ffnn.dense(small, w, activation="relu").data,
+                                  np.maximum(small, 0))
+    zeros = ops._constant_vector(0.0, 10, np.float32)
+    assert zeros is not None and not zeros.flags.writeable and not zeros.any()
+    assert ops._constant_vector(1.0, ops._CACHE_LIMIT + 1, np.float32) is None
+
+
 # ----------------------------------------------------------------- stability
 
 INF_CASES = [
@@ -468,6 +547,13 @@ INF_CASES = [
      np.log(2), 1.0, [-0.5, 0.5]),
     ("sce-probs", lambda z: ffnn.softmax_cross_entropy(z, np.array([0.5, 0.5], z.dtype)),
      [1000.0, -1000.0], 1000.0, 1.0, [0.5, -0.5]),
+    # the reduced forms, on rows whose maxima lie 2000 apart
+    ("sce-labels-mean", lambda z: ffnn.softmax_cross_entropy(
+        ffnn.reshape(z, (2, 2)), np.array([1, 0]), reduction="mean"),
+     [1000.0, -1000.0, -1000.0, 1000.0], 2000.0, 1.0, [0.5, -0.5, -0.5, 0.5]),
+    ("sce-probs-sum", lambda z: ffnn.softmax_cross_entropy(
+        ffnn.reshape(z, (2, 2)), np.array([[0.5, 0.5], [1.0, 0.0]], z.dtype), reduction="sum"),
+     [1000.0, -1000.0, -1000.0, 1000.0], 3000.0, 1.0, [0.5, -0.5, -1.0, 1.0]),
 ]
 
 

@@ -255,20 +255,37 @@ def _axis(axis: Axis) -> Any:
     return tuple(axis)
 
 
-def softmax_cross_entropy(logits: Any, targets: Any) -> Tensor:
-    """Per-sample −Σₖ yₖ log softmax(z)ₖ over the last axis, from logits.
+def softmax_cross_entropy(logits: Any, targets: Any, reduction: str = "none") -> Tensor:
+    """−Σₖ yₖ log softmax(z)ₖ over the last axis, from logits, per sample or reduced.
 
     ``targets`` are probabilities of the logits' shape (a float array or Tensor) or
     integer class labels of shape ``logits.shape[:-1]``. Computed as
-    logsumexp(z) − Σ y z (stable for any magnitude); the gradient with respect to the
-    logits is p − y for one-hot targets.
+    lse(s)·Σₖyₖ − Σₖ yₖsₖ with s = z − max z (stable for any magnitude); the gradient
+    with respect to the logits is softmax(z)·Σₖyₖ − y, i.e. p − y for one-hot targets.
+
+    ``reduction`` is ``"none"`` (one value per sample, shape ``logits.shape[:-1]``),
+    ``"mean"`` (their mean) or ``"sum"`` (their sum); the reduced forms are one graph
+    node, which is what training uses.
     """
+    scales: dict[str, float | None] = {"none": None, "sum": 1.0}
+    scale: float | None
+    if reduction == "mean":
+        shape = logits.shape if isinstance(logits, Tensor) else np.shape(logits)
+        count = int(np.prod(shape[:-1]))
+        scale = 1.0 / count if count else float("nan")  # the mean of nothing, as NumPy
+    elif reduction in scales:
+        scale = scales[reduction]
+    else:
+        raise ValueError(
+            f"softmax_cross_entropy: unknown reduction {reduction!r}; choose one of "
+            "'none', 'mean', 'sum'"
+        )
     if not isinstance(targets, Tensor):
         arr = np.asarray(targets)
         if arr.dtype.kind in "iub":
             labels = arr.astype(np.intp)
-            return apply(P["softmax_cross_entropy"], logits, labels=labels)
-    return apply(P["softmax_cross_entropy"], logits, targets, labels=None)
+            return apply(P["softmax_cross_entropy"], logits, labels=labels, scale=scale)
+    return apply(P["softmax_cross_entropy"], logits, targets, labels=None, scale=scale)
 
 
 def dense(x: Any, weight: Any, bias: Any = None, activation: str = "linear") -> Tensor:

@@ -339,6 +339,11 @@ class CategoricalCrossentropy(_CrossEntropy):
             return F.softmax_cross_entropy(y_pred, y)
         return _cce_probabilities(y, y_pred)
 
+    def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        if self.from_logits:  # the mean in the fused node: one node for the whole loss
+            return F.softmax_cross_entropy(y_pred, y, reduction="mean")
+        return super().total(y, y_pred)
+
 
 class SparseCategoricalCrossentropy(_CrossEntropy):
     """L = −(1/N) Σₙ log pₙ,ᵧₙ for integer class labels yₙ ∈ {0, …, K−1}.
@@ -389,6 +394,11 @@ class SparseCategoricalCrossentropy(_CrossEntropy):
         onehot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
         onehot[np.arange(y.shape[0]), y] = 1
         return _cce_probabilities(onehot, y_pred)
+
+    def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        if self.from_logits:
+            return F.softmax_cross_entropy(y_pred, y, reduction="mean")
+        return super().total(y, y_pred)
 
 
 class Hinge(Loss):
