@@ -506,19 +506,19 @@ def test_softmax_cross_entropy_mean_of_no_samples_is_nan() -> None:
 def test_dense_relu_on_arrays_past_the_constant_cache() -> None:
     """The vectorised ReLU compares against cached zeros up to a size limit; beyond it
     the plain path gives the same result, and the cached constants stay read-only."""
-    from ffnn.autodiff import ops
+    from ffnn.autodiff import fused
 
     rng = np.random.default_rng(3)
-    big = rng.standard_normal((ops._CACHE_LIMIT // 4 + 1, 4)).astype(np.float32)
+    big = rng.standard_normal((fused._CACHE_LIMIT // 4 + 1, 4)).astype(np.float32)
     w = np.eye(4, dtype=np.float32)
     out = ffnn.dense(big, w, activation="relu").data
     np.testing.assert_array_equal(out, np.maximum(big, 0))
     small = big[:100]
     np.testing.assert_array_equal(ffnn.dense(small, w, activation="relu").data,
                                   np.maximum(small, 0))
-    zeros = ops._constant_vector(0.0, 10, np.float32)
+    zeros = fused._constant_vector(0.0, 10, np.float32)
     assert zeros is not None and not zeros.flags.writeable and not zeros.any()
-    assert ops._constant_vector(1.0, ops._CACHE_LIMIT + 1, np.float32) is None
+    assert fused._constant_vector(1.0, fused._CACHE_LIMIT + 1, np.float32) is None
 
 
 # ----------------------------------------------------------------- stability

@@ -23,7 +23,7 @@ import numpy as np
 from .. import autodiff as ad
 from .._registry import Registry
 from ..autodiff import Tensor
-from ..autodiff.ops import FUSED_ACTIVATIONS
+from ..autodiff.fused import FUSED_ACTIVATIONS
 from . import activations, initializers, regularizers
 
 __all__ = [

@@ -1,8 +1,8 @@
 """The fit loop: epochs, batching, validation, callbacks and progress.
 
-``fit`` owns the loop and ``Sequential._step`` owns one step. Each epoch shuffles the
-training set once (one gather), then walks contiguous slices of it, so the batches are
-views and cost no copies. Optimisers that work on the whole data set at once
+``fit`` owns the loop and ``Sequential._step`` owns one step. Each epoch draws one
+permutation and gathers each batch right before its step (see :func:`_run_epoch`);
+without shuffling the batches are views. Optimisers that work on the whole data set at once
 (``optimizer.full_batch``, e.g. L-BFGS and Levenberg–Marquardt) get one step per epoch.
 """
 
