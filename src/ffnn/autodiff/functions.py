@@ -6,6 +6,7 @@ Every function accepts Tensors, ndarrays or Python numbers and returns a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -271,7 +272,7 @@ def softmax_cross_entropy(logits: Any, targets: Any, reduction: str = "none") ->
     scale: float | None
     if reduction == "mean":
         shape = logits.shape if isinstance(logits, Tensor) else np.shape(logits)
-        count = int(np.prod(shape[:-1]))
+        count = math.prod(shape[:-1])
         scale = 1.0 / count if count else float("nan")  # the mean of nothing, as NumPy
     elif reduction in scales:
         scale = scales[reduction]

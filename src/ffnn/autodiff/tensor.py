@@ -290,12 +290,14 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 key = id(_root(g))
                 _accumulate_leaf(leaf, g, owned=key not in shared)
                 shared.add(key)
-                shared.add(id(_root(leaf.grad)))  # type: ignore[arg-type]
-    finally:
+                if leaf.grad is not g:  # a copy or a sum: its memory is the leaf's now
+                    shared.add(id(_root(leaf.grad)))  # type: ignore[arg-type]
+    except BaseException:  # on success every slot was consumed and is None already
         for node in nodes:
             node._g = None
         for leaf in leaves:
             leaf._g = None
+        raise
 
 
 class Tensor:
@@ -429,7 +431,7 @@ class Tensor:
                     f"backward() without a gradient needs a scalar output, but this tensor "
                     f"has shape {self.shape}; pass grad= of the same shape"
                 )
-            seed = np.ones_like(self.data)
+            seed = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
         else:
             seed = as_array(grad, self.data.dtype)
             if seed.shape != self.shape:
