@@ -5,7 +5,7 @@ applied to tensors that require gradients returns a *node* that remembers its
 primitive, its inputs and its parameters; :meth:`Tensor.backward` walks these nodes in
 reverse topological order (iteratively, so graphs of any depth work) and calls each
 primitive's vector-Jacobian product. The engine, not each rule, sums broadcast axes
-back to every input's shape.
+back to every input's shape. That reverse pass lives in :mod:`ffnn.autodiff.backward`.
 
 The hot path (``apply``) does no validation beyond what NumPy does: dtypes are checked
 once, when data enters the engine through :class:`Tensor` or as a constant array.
@@ -14,12 +14,13 @@ once, when data enters the engine through :class:`Tensor` or as a constant array
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .backward import _NO_PARAMS, _run_backward
+from .mode import _MODE, enable_grad, is_grad_enabled, no_grad
 from .ops import PRIMITIVES as _P
 
 if TYPE_CHECKING:
@@ -39,50 +40,9 @@ __all__ = [
 DEFAULT_DTYPE = np.dtype(np.float32)
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-
-class _GradMode:
-    __slots__ = ("enabled",)
-
-    def __init__(self) -> None:
-        self.enabled = True
-
-
-_MODE = _GradMode()
 # Nodes are numbered as they are created: sorting the reachable nodes by this number,
 # newest first, is a valid reverse topological order (an input always predates its use).
 _SEQUENCE = itertools.count(1)
-_NO_PARAMS: dict[str, Any] = {}  # shared by leaves; never mutated
-
-
-def is_grad_enabled() -> bool:
-    """Return whether operations are currently being recorded."""
-    return _MODE.enabled
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Context manager inside which no operation is recorded.
-
-    Results created inside have ``requires_grad=False`` whatever their inputs; use it
-    for inference and for in-place parameter updates.
-    """
-    previous = _MODE.enabled
-    _MODE.enabled = False
-    try:
-        yield
-    finally:
-        _MODE.enabled = previous
-
-
-@contextmanager
-def enable_grad() -> Iterator[None]:
-    """Context manager that turns recording back on (e.g. inside :func:`no_grad`)."""
-    previous = _MODE.enabled
-    _MODE.enabled = True
-    try:
-        yield
-    finally:
-        _MODE.enabled = previous
 
 
 def _check_dtype(dtype: np.dtype[Any], what: str = "data") -> None:
@@ -170,134 +130,6 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
         t._needs = ()
         t._seq = 0
     return t
-
-
-class _Freed:
-    """Marker for a node whose graph was released by ``backward``."""
-
-    name = "freed"
-
-
-_FREED: Any = _Freed()
-
-
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` over the axes that broadcasting added or stretched to reach it."""
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    if grad.shape != shape:
-        raise RuntimeError(
-            f"a gradient of shape {grad.shape} cannot be reduced to its input's shape "
-            f"{shape}: a VJP rule returned the wrong shape"
-        )
-    return grad
-
-
-def _graph(root: Tensor) -> tuple[list[Tensor], list[Tensor]]:
-    """Interior nodes reachable from ``root`` (newest first) and the leaves that need grad."""
-    seen = {id(root)}
-    nodes = [root]
-    leaves: list[Tensor] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for p, need in zip(node._parents, node._needs, strict=False):
-            if need and id(p) not in seen:
-                seen.add(id(p))
-                if p._op is None:
-                    leaves.append(p)
-                else:
-                    nodes.append(p)
-                    stack.append(p)
-    nodes.sort(key=_seq_of, reverse=True)
-    return nodes, leaves
-
-
-def _seq_of(t: Tensor) -> int:
-    return t._seq
-
-
-def _root(a: np.ndarray) -> Any:
-    """The object owning ``a``'s memory (``a`` itself unless it is a view)."""
-    while isinstance(a, np.ndarray) and a.base is not None:
-        a = a.base
-    return a
-
-
-def _accumulate_leaf(leaf: Tensor, g: np.ndarray, owned: bool) -> None:
-    """Add ``g`` into ``leaf.grad``; ``owned`` says no other holder can see ``g``'s memory."""
-    if g.dtype != leaf.data.dtype:
-        g = g.astype(leaf.data.dtype)
-        owned = True
-    if leaf.grad is None:
-        if not owned or not g.flags.writeable:
-            g = np.array(g, copy=True)
-        leaf.grad = g
-    elif leaf.grad.flags.writeable and leaf.grad.shape == g.shape:
-        np.add(leaf.grad, g, out=leaf.grad)
-    else:
-        leaf.grad = leaf.grad + g
-
-
-def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
-    if root._op is None:  # backward() on a leaf
-        _accumulate_leaf(root, seed, owned=False)
-        return
-    nodes, leaves = _graph(root)
-    root._g = seed
-    try:
-        for node in nodes:
-            g = node._g
-            if g is None:
-                continue
-            node._g = None
-            op = node._op
-            if op is _FREED:
-                raise RuntimeError(
-                    "trying to backpropagate through a graph that was already freed by an "
-                    "earlier backward(); pass retain_graph=True to the first call"
-                )
-            needs = node._needs
-            in_grads = op.vjp(g, node.data, *node._inputs, needs=needs, **node._params)
-            for p, need, gi in zip(node._parents, needs, in_grads, strict=False):
-                if not need or gi is None:
-                    continue
-                if gi.shape != p.data.shape:
-                    gi = unbroadcast(gi, p.data.shape)
-                prev = p._g
-                p._g = gi if prev is None else prev + gi
-            if not retain_graph:
-                node._op = _FREED
-                node._parents = ()
-                node._inputs = ()
-                node._params = _NO_PARAMS
-        # Leaves last, once every rule has consumed its gradient, so that a leaf's
-        # .grad may be updated in place. A rule such as add's passes one array to
-        # several inputs, and reshape's a view: memory already handed to a leaf (or the
-        # caller's seed) is copied; a rule's fresh result, or a view of it such as the
-        # weight gradient (Xᵀδ)ᵀ, is stored as it is.
-        shared = {id(_root(seed))}
-        for leaf in leaves:
-            g = leaf._g
-            if g is not None:
-                leaf._g = None
-                key = id(_root(g))
-                _accumulate_leaf(leaf, g, owned=key not in shared)
-                shared.add(key)
-                if leaf.grad is not g:  # a copy or a sum: its memory is the leaf's now
-                    shared.add(id(_root(leaf.grad)))  # type: ignore[arg-type]
-    except BaseException:  # on success every slot was consumed and is None already
-        for node in nodes:
-            node._g = None
-        for leaf in leaves:
-            leaf._g = None
-        raise
 
 
 class Tensor:
