@@ -11,6 +11,10 @@ The contract every layer follows (documented on :class:`Layer`):
 
 Weights follow the notes: W has shape (units, inputs), so one sample maps as
 z = W a + b and a batch whose rows are samples as Z = X Wᵀ + b.
+
+This module holds the base class, the common layers (``Dense``, ``Activation``,
+``Dropout``) and the ``LAYERS`` registry; the less common ``Maxout``, ``RBF`` and
+``PReLU`` live in :mod:`ffnn.nn.special_layers` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -153,13 +157,6 @@ def _weights_config(layer: Any) -> dict[str, Any]:
     }
 
 
-def _finite_positive(value: Any) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float, np.floating))
-        and bool(np.isfinite(value))
-        and bool(value > 0)
-    )
 
 
 def _features(input_shape: Shape, layer: str) -> int:
@@ -346,169 +343,11 @@ class Dropout(Layer):
         return {"rate": self.rate, "name": self.name}
 
 
-class Maxout(Layer):
-    """Maxout units: hᵢ = maxⱼ (xᵀW_{ij} + b_{ij}) over ``pieces`` affine pieces per unit.
-
-    Parameters
-    ----------
-    units : int
-        Number of maxout units.
-    pieces : int
-        Affine pieces k per unit (k ≥ 2 makes a piecewise-linear convex function).
-    kernel_initializer, bias_initializer : str, dict or callable
-    kernel_regularizer : optional
-
-    Notes
-    -----
-    The kernel has shape (units·pieces, inputs); rows ``i·pieces … i·pieces + k − 1``
-    are the pieces of unit i.
-    """
-
-    def __init__(
-        self,
-        units: int,
-        pieces: int = 2,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        name: str | None = None,
-    ) -> None:
-        super().__init__(name)
-        self.units = _positive_int(units, "Maxout units")
-        self.pieces = _positive_int(pieces, "Maxout pieces")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-
-    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
-        """Create W (units·pieces, inputs) and b (units·pieces,)."""
-        n_in = _features(input_shape, "Maxout")
-        rows = self.units * self.pieces
-        self._params = {}
-        self.kernel = self.add_param(
-            "kernel", self.kernel_initializer((rows, n_in), rng, dtype), order="F"
-        )
-        self.bias = self.add_param("bias", self.bias_initializer((rows,), rng, dtype))
-        super().build(input_shape, rng, dtype)
-
-    def call(self, x: Tensor, training: bool = False) -> Tensor:
-        """Max over the pieces of each unit."""
-        z = ad.linear(x, self.kernel, self.bias)
-        return z.reshape(-1, self.units, self.pieces).max(axis=-1)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """(batch, units)."""
-        return (input_shape[0], self.units)
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments."""
-        return {
-            "units": self.units,
-            "pieces": self.pieces,
-            **_weights_config(self),
-            "name": self.name,
-        }
-
-
-class RBF(Layer):
-    """Radial basis function units: hᵢ = exp(−γᵢ ‖x − cᵢ‖²) with learnable centres cᵢ.
-
-    Parameters
-    ----------
-    units : int
-        Number of centres.
-    gamma : float, default 1.0
-        Initial width parameter γ > 0 (shared initial value for all units).
-    trainable_gamma : bool, default False
-        Learn one γᵢ per unit, parameterised as γᵢ = exp(log_gamma_i) to stay positive.
-    centers_initializer : str, dict or callable, default uniform on [−1, 1]
-        Initial centres, shape (units, inputs).
-    """
-
-    def __init__(
-        self,
-        units: int,
-        gamma: float = 1.0,
-        trainable_gamma: bool = False,
-        centers_initializer: Any = None,
-        name: str | None = None,
-    ) -> None:
-        super().__init__(name)
-        self.units = _positive_int(units, "RBF units")
-        if not _finite_positive(gamma):
-            raise ValueError(f"RBF gamma must be a finite positive number, got {gamma!r}")
-        self.gamma = float(gamma)
-        self.trainable_gamma = bool(trainable_gamma)
-        if centers_initializer is None:
-            centers_initializer = {"name": "uniform", "minval": -1.0, "maxval": 1.0}
-        self.centers_initializer = initializers.get(centers_initializer)
-
-    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
-        """Create the centres (units, inputs) and, if trainable, log γ (units,)."""
-        n_in = _features(input_shape, "RBF")
-        self._params = {}
-        self.centers = self.add_param(
-            "centers", self.centers_initializer((self.units, n_in), rng, dtype)
-        )
-        self.log_gamma = (
-            self.add_param("log_gamma", np.full(self.units, np.log(self.gamma), dtype=dtype))
-            if self.trainable_gamma
-            else None
-        )
-        super().build(input_shape, rng, dtype)
-
-    def call(self, x: Tensor, training: bool = False) -> Tensor:
-        """exp(−γ‖x − c‖²), the squared distances taken from the differences directly
-        (no ‖x‖² − 2xᵀc + ‖c‖² expansion, which cancels far from the origin)."""
-        n_in = self.centers.shape[1]
-        diff = x.reshape(-1, 1, n_in) - self.centers.reshape(1, self.units, n_in)
-        sq = (diff * diff).sum(axis=-1)
-        gamma: Any = ad.exp(self.log_gamma) if self.log_gamma is not None else self.gamma
-        return ad.exp(-(sq * gamma))
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """(batch, units)."""
-        return (input_shape[0], self.units)
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments."""
-        return {
-            "units": self.units,
-            "gamma": self.gamma,
-            "trainable_gamma": self.trainable_gamma,
-            "centers_initializer": self.centers_initializer.get_config(),
-            "name": self.name,
-        }
-
-
-class PReLU(Layer):
-    """Parametric ReLU: f(x) = x for x > 0 and αᵢ·x otherwise, one learnable αᵢ per unit.
-
-    Parameters
-    ----------
-    alpha_initializer : float, default 0.25
-        Initial slope (He et al., 2015).
-    """
-
-    def __init__(self, alpha_initializer: float = 0.25, name: str | None = None) -> None:
-        super().__init__(name)
-        self.alpha_initializer = float(alpha_initializer)
-
-    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
-        """Create α of shape (features,)."""
-        n = _features(input_shape, "PReLU")
-        self._params = {}
-        self.alpha = self.add_param("alpha", np.full(n, self.alpha_initializer, dtype=dtype))
-        super().build(input_shape, rng, dtype)
-
-    def call(self, x: Tensor, training: bool = False) -> Tensor:
-        """where(x > 0, x, α·x)."""
-        return ad.where(x.data > 0, x, x * self.alpha)
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments."""
-        return {"alpha_initializer": self.alpha_initializer, "name": self.name}
-
+# The less common layers (Maxout, RBF, PReLU) live in special_layers.py, which imports
+# Layer and the helpers above (so this import must stay below them). Importing it here,
+# before the registry is filled, keeps LAYERS complete and these names importable from
+# this module; the package always loads this module first.
+from .special_layers import RBF, Maxout, PReLU  # noqa: E402
 
 LAYERS: Registry[type[Layer]] = Registry("layer")
 for _cls in (Dense, Activation, Dropout, Maxout, RBF, PReLU):
