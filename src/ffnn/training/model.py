@@ -1,4 +1,9 @@
-"""``Sequential``: a stack of layers with Keras' compile / fit / evaluate / predict."""
+"""``Sequential``: a stack of layers with Keras' compile / fit / evaluate / predict.
+
+The parameter methods (``build``, ``params``, ``get_weights``/``set_weights``, ``summary``,
+``jacobian``, ...) are inherited from :class:`.model_params.ParamsMixin`; the checks of
+compile's and the data's arguments are functions of :mod:`.model_checks`.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +14,24 @@ from typing import Any
 import numpy as np
 
 from .. import autodiff as ad
-from .. import optim
 from ..autodiff import Tensor
 from ..nn import layers as layers_mod
-from ..nn import losses, metrics
 from ..nn.layers import Layer
 from . import data
 from .callbacks import Callback, History
+from .model_checks import as_sample_weight, check_batch_size, check_target_shape, resolve_compile
+
+# Helpers that lived here before model_checks.py: still importable under their old names.
+from .model_checks import check_batch_size as _check_batch_size  # noqa: F401
+from .model_checks import resolve_metric as _metric  # noqa: F401
+from .model_params import ParamsMixin
 
 __all__ = ["Sequential"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-class Sequential:
+class Sequential(ParamsMixin):
     """A feedforward network: layers applied one after the other.
 
     Parameters
@@ -94,71 +103,6 @@ class Sequential:
         self.layers.append(layer)
         self.built = False
 
-    @property
-    def input_dim(self) -> int | None:
-        """Number of input features if known (declared or seen)."""
-        if self.layers and self.layers[0].input_shape is not None:
-            return int(self.layers[0].input_shape[-1])
-        return getattr(self.layers[0], "input_dim", None) if self.layers else None
-
-    def build(self, input_dim: int | None = None, seed: Any = None) -> None:
-        """Create every layer's parameters for ``input_dim`` features."""
-        if not self.layers:
-            raise ValueError("the model has no layers; add some with model.add(...)")
-        input_dim = input_dim if input_dim is not None else self.input_dim
-        if input_dim is None:
-            raise ValueError(
-                "the number of input features is unknown: give the first layer input_dim= "
-                "or call fit/predict with data"
-            )
-        seed = self.seed if self.seed is not None else seed
-        rng = np.random.default_rng(seed)
-        shape: tuple[Any, ...] = (None, int(input_dim))
-        for layer in self.layers:
-            layer.build(shape, rng, self.dtype)
-            shape = layer.compute_output_shape(shape)
-        self.output_shape = shape
-        self.built = True
-        if self.optimizer is not None:
-            self.optimizer.build(self.params)
-
-    def _ensure_built(self, n_features: int, seed: Any = None) -> None:
-        if not self.built:
-            self.build(n_features, seed)
-
-    @property
-    def params(self) -> list[Tensor]:
-        """All trainable parameters, layer by layer."""
-        return [p for layer in self.layers for p in layer.params]
-
-    def count_params(self) -> int:
-        """Total trainable scalars: Σ (M_l + 1)·M_{l+1} for a stack of dense layers."""
-        return sum(layer.count_params() for layer in self.layers)
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Copies of all parameter arrays, in :attr:`params` order."""
-        return [p.data.copy() for p in self.params]
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Overwrite the parameters in place from arrays in :attr:`params` order."""
-        params = self.params
-        if len(weights) != len(params):
-            raise ValueError(f"set_weights got {len(weights)} arrays; the model has {len(params)}")
-        arrays = []
-        for i, (p, w) in enumerate(zip(params, weights, strict=True)):
-            arr = np.asarray(w)
-            if arr.shape != p.data.shape:
-                raise ValueError(
-                    f"set_weights: array {i} has shape {arr.shape}, parameter needs {p.data.shape}"
-                )
-            if arr.dtype.kind not in "fiu":
-                raise ValueError(f"set_weights: array {i} has dtype {arr.dtype}; numbers needed")
-            arr = arr.astype(p.data.dtype, copy=False)
-            data.check_finite(arr, f"set_weights array {i}")
-            arrays.append(arr)
-        for p, arr in zip(params, arrays, strict=True):  # all checked: now copy
-            np.copyto(p.data, arr)
-
     # --------------------------------------------------------------- compile
     def compile(
         self,
@@ -181,20 +125,7 @@ class Sequential:
             Names of the metric registry (``"accuracy"``, ``"mse"``, ``"mae"``, ``"r2"``).
         """
         # Resolve and check everything first: a failed compile leaves the model as it was.
-        new_optimizer = optim.get(optimizer)
-        new_loss = losses.get(loss)
-        lm = isinstance(new_optimizer, optim.LevenbergMarquardt)
-        if lm and new_loss.least_squares_factor(1, 1) is None:
-            from .problem import least_squares_losses
-
-            raise ValueError(
-                f"Levenberg–Marquardt needs a least-squares loss, got {new_loss.name!r}; "
-                f"it accepts: {', '.join(least_squares_losses())}"
-            )
-        if isinstance(metrics, str) or callable(metrics):
-            metrics = [metrics]
-        new_metrics = [_metric(m) for m in metrics or ()]
-        self.optimizer, self.loss, self.metrics = new_optimizer, new_loss, new_metrics
+        self.optimizer, self.loss, self.metrics = resolve_compile(optimizer, loss, metrics)
         if self.built:
             self.optimizer.build(self.params)
 
@@ -270,14 +201,6 @@ class Sequential:
         self._prepare()
         return {"loss": self._step(xa, ya, sw)[0]}
 
-    def jacobian(self, x: Any, y: Any = None) -> np.ndarray:
-        """Jacobian of the residuals r = y − ŷ (or of ŷ when ``y`` is None) with respect to
-        all parameters: shape (n_samples·n_outputs, n_params), rows sample-major, columns
-        in the order of :func:`ffnn.utils.flatten_params`."""
-        from .problem import residual_jacobian
-
-        return residual_jacobian(self, x, y)
-
     # --------------------------------------------------------------- data
     def _integer_targets(self) -> bool:
         return getattr(self.loss, "name", "") == "sparse_categorical_crossentropy"
@@ -290,34 +213,15 @@ class Sequential:
         self._ensure_built(xa.shape[1], seed)
         if self.loss is None:
             raise RuntimeError("compile the model first: model.compile(optimizer, loss)")
-        raw_y = y
         ya = data.as_targets(y, self.dtype, xa.shape[0], self._integer_targets(), what=f"{what}y")
         n_out = self.output_shape[-1]
-        if not self._integer_targets() and ya.shape[1] != n_out:
-            hint = ""
-            if getattr(self.loss, "name", "") == "categorical_crossentropy" and ya.shape[1] == 1:
-                kind = np.asarray(raw_y).dtype.kind
-                if kind in "iu" or np.all(ya == np.round(ya)):
-                    hint = (
-                        "; these look like integer class labels: use "
-                        "loss='sparse_categorical_crossentropy' or one-hot encode them"
-                    )
-            raise ValueError(
-                f"{what}y has shape {ya.shape} but the model's output has shape "
-                f"(n_samples, {n_out}){hint}"
-            )
+        if not self._integer_targets():
+            check_target_shape(ya, y, n_out, getattr(self.loss, "name", ""), what)
         dummy = Tensor(np.broadcast_to(np.zeros((), self.dtype), (len(ya), n_out)))
         ya = self.loss.prepare(ya, dummy)
         sw = None
         if sample_weight is not None:
-            sw = np.asarray(sample_weight, dtype=self.dtype).reshape(-1)
-            if sw.shape[0] != xa.shape[0]:
-                raise ValueError(
-                    f"sample_weight has {sw.shape[0]} entries but x has {xa.shape[0]} samples"
-                )
-            data.check_finite(sw, "sample_weight")
-            if np.any(sw < 0) or not np.any(sw):
-                raise ValueError("sample_weight must be non-negative and not all zero")
+            sw = as_sample_weight(sample_weight, self.dtype, xa.shape[0])
         return xa, ya, sw
 
     # --------------------------------------------------------------- fit & co
@@ -429,7 +333,7 @@ class Sequential:
         """Network outputs for ``x`` (probabilities for a sigmoid/softmax output)."""
         xa = data.as_features(x, self.dtype, self.input_dim)
         self._ensure_built(xa.shape[1])
-        _check_batch_size(batch_size)
+        check_batch_size(batch_size)
         return self._raw_outputs(xa, batch_size, logits=False)
 
     def _final_activation(self, raw: np.ndarray) -> np.ndarray:
@@ -472,7 +376,7 @@ class Sequential:
         ``[loss, *metrics]`` (or a dict with ``return_dict=True``), as Keras does. The
         loss is computed once on the whole output, so sum-type losses are exact.
         """
-        _check_batch_size(batch_size)
+        check_batch_size(batch_size)
         xa, ya, sw = self._validate(x, y, sample_weight)
         self._prepare()
         logs = self._scores(xa, ya, sw, batch_size)
@@ -484,46 +388,6 @@ class Sequential:
             return logs
         return logs["loss"] if not self.metrics else list(logs.values())
 
-    # --------------------------------------------------------------- summary
-    def summary(self, print_fn: Any = None) -> str:
-        """A table of layers, output shapes and parameter counts (returned as text)."""
-        if not self.built:
-            self.build()  # needs input_dim on the first layer
-        rows = [("Layer (type)", "Output shape", "Param #")]
-        shape: tuple[Any, ...] = (None, self.input_dim)
-        for layer in self.layers:
-            shape = layer.compute_output_shape(shape)
-            rows.append(
-                (f"{layer.name} ({type(layer).__name__})", str(shape), str(layer.count_params()))
-            )
-        widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
-        line = "-" * sum(widths)
-        out = [f'Model: "{self.name}"', line]
-        out += ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows[:1]]
-        out.append(line)
-        out += ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows[1:]]
-        out.append(line)
-        out.append(f"Total params: {self.count_params():,}")
-        text = "\n".join(out)
-        if print_fn is not None:
-            print_fn(text)
-        return text
-
 
 def _has_penalty(layer: Layer) -> bool:
     return getattr(layer, "kernel_regularizer", None) is not None
-
-
-def _metric(identifier: Any) -> tuple[str, Any]:
-    fn = metrics.get(identifier)
-    name = identifier if isinstance(identifier, str) else getattr(fn, "__name__", "metric")
-    return name, fn
-
-
-def _check_batch_size(batch_size: Any) -> None:
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")

@@ -1,0 +1,112 @@
+"""Checks and resolution of the arguments of :class:`~ffnn.training.Sequential`'s methods.
+
+Module-level functions that turn user arguments (registry names, targets, sample weights,
+batch sizes) into checked values, raising ``ValueError`` naming the bad value. They hold no
+model state; ``Sequential.compile`` and ``Sequential._validate`` call them once per call,
+never per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .. import optim
+from ..nn import losses
+from ..nn import metrics as metrics_mod
+from . import data
+
+__all__ = [
+    "as_sample_weight",
+    "check_batch_size",
+    "check_target_shape",
+    "resolve_compile",
+    "resolve_metric",
+]
+
+
+def resolve_compile(
+    optimizer: Any, loss: Any, metrics: Iterable[Any] | None
+) -> tuple[Any, Any, list[tuple[str, Any]]]:
+    """Resolve and check the arguments of ``Sequential.compile`` without changing a model.
+
+    Parameters
+    ----------
+    optimizer, loss, metrics
+        As for :meth:`~ffnn.training.Sequential.compile`.
+
+    Returns
+    -------
+    tuple
+        ``(optimizer, loss, [(metric name, metric function), ...])``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or Levenberg–Marquardt with a loss that is not least squares.
+    """
+    new_optimizer = optim.get(optimizer)
+    new_loss = losses.get(loss)
+    lm = isinstance(new_optimizer, optim.LevenbergMarquardt)
+    if lm and new_loss.least_squares_factor(1, 1) is None:
+        from .problem import least_squares_losses
+
+        raise ValueError(
+            f"Levenberg–Marquardt needs a least-squares loss, got {new_loss.name!r}; "
+            f"it accepts: {', '.join(least_squares_losses())}"
+        )
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = [metrics]
+    return new_optimizer, new_loss, [resolve_metric(m) for m in metrics or ()]
+
+
+def resolve_metric(identifier: Any) -> tuple[str, Any]:
+    """``(name, function)`` of a metric given by registry name or as a callable."""
+    fn = metrics_mod.get(identifier)
+    name = identifier if isinstance(identifier, str) else getattr(fn, "__name__", "metric")
+    return name, fn
+
+
+def check_target_shape(ya: np.ndarray, y: Any, n_out: int, loss_name: str, what: str = "") -> None:
+    """Raise ValueError unless the targets ``ya`` (converted from ``y``) have ``n_out`` columns.
+
+    For categorical cross-entropy with one column of whole numbers the message suggests the
+    sparse loss or one-hot encoding.
+    """
+    if ya.shape[1] == n_out:
+        return
+    hint = ""
+    if loss_name == "categorical_crossentropy" and ya.shape[1] == 1:
+        kind = np.asarray(y).dtype.kind
+        if kind in "iu" or np.all(ya == np.round(ya)):
+            hint = (
+                "; these look like integer class labels: use "
+                "loss='sparse_categorical_crossentropy' or one-hot encode them"
+            )
+    raise ValueError(
+        f"{what}y has shape {ya.shape} but the model's output has shape (n_samples, {n_out}){hint}"
+    )
+
+
+def as_sample_weight(sample_weight: Any, dtype: Any, n_samples: int) -> np.ndarray:
+    """``sample_weight`` as a flat array of ``dtype``: ``n_samples`` finite, non-negative
+    weights, not all zero (ValueError otherwise)."""
+    sw = np.asarray(sample_weight, dtype=dtype).reshape(-1)
+    if sw.shape[0] != n_samples:
+        raise ValueError(f"sample_weight has {sw.shape[0]} entries but x has {n_samples} samples")
+    data.check_finite(sw, "sample_weight")
+    if np.any(sw < 0) or not np.any(sw):
+        raise ValueError("sample_weight must be non-negative and not all zero")
+    return sw
+
+
+def check_batch_size(batch_size: Any) -> None:
+    """Raise ValueError unless ``batch_size`` is a positive integer or None."""
+    if batch_size is not None and (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")

@@ -1,0 +1,130 @@
+"""``ParamsMixin``: the parameters of :class:`~ffnn.training.Sequential` as a whole.
+
+Building the layers' parameters, listing, counting, copying and overwriting them, the
+summary table of their counts and the Jacobian with respect to them. ``Sequential``
+inherits these methods; they are part of its public API and documented there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..autodiff import Tensor
+from ..nn.layers import Layer
+from . import data
+
+__all__ = ["ParamsMixin"]
+
+
+class ParamsMixin:
+    """Parameter methods of :class:`~ffnn.training.Sequential`, which sets these attributes."""
+
+    layers: list[Layer]
+    name: str
+    seed: int | None
+    dtype: np.dtype[Any]
+    optimizer: Any
+    built: bool
+    output_shape: tuple[Any, ...]
+
+    # ------------------------------------------------------------ structure
+    @property
+    def input_dim(self) -> int | None:
+        """Number of input features if known (declared or seen)."""
+        if self.layers and self.layers[0].input_shape is not None:
+            return int(self.layers[0].input_shape[-1])
+        return getattr(self.layers[0], "input_dim", None) if self.layers else None
+
+    def build(self, input_dim: int | None = None, seed: Any = None) -> None:
+        """Create every layer's parameters for ``input_dim`` features."""
+        if not self.layers:
+            raise ValueError("the model has no layers; add some with model.add(...)")
+        input_dim = input_dim if input_dim is not None else self.input_dim
+        if input_dim is None:
+            raise ValueError(
+                "the number of input features is unknown: give the first layer input_dim= "
+                "or call fit/predict with data"
+            )
+        seed = self.seed if self.seed is not None else seed
+        rng = np.random.default_rng(seed)
+        shape: tuple[Any, ...] = (None, int(input_dim))
+        for layer in self.layers:
+            layer.build(shape, rng, self.dtype)
+            shape = layer.compute_output_shape(shape)
+        self.output_shape = shape
+        self.built = True
+        if self.optimizer is not None:
+            self.optimizer.build(self.params)
+
+    def _ensure_built(self, n_features: int, seed: Any = None) -> None:
+        if not self.built:
+            self.build(n_features, seed)
+
+    @property
+    def params(self) -> list[Tensor]:
+        """All trainable parameters, layer by layer."""
+        return [p for layer in self.layers for p in layer.params]
+
+    def count_params(self) -> int:
+        """Total trainable scalars: Σ (M_l + 1)·M_{l+1} for a stack of dense layers."""
+        return sum(layer.count_params() for layer in self.layers)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of all parameter arrays, in :attr:`params` order."""
+        return [p.data.copy() for p in self.params]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Overwrite the parameters in place from arrays in :attr:`params` order."""
+        params = self.params
+        if len(weights) != len(params):
+            raise ValueError(f"set_weights got {len(weights)} arrays; the model has {len(params)}")
+        arrays = []
+        for i, (p, w) in enumerate(zip(params, weights, strict=True)):
+            arr = np.asarray(w)
+            if arr.shape != p.data.shape:
+                raise ValueError(
+                    f"set_weights: array {i} has shape {arr.shape}, parameter needs {p.data.shape}"
+                )
+            if arr.dtype.kind not in "fiu":
+                raise ValueError(f"set_weights: array {i} has dtype {arr.dtype}; numbers needed")
+            arr = arr.astype(p.data.dtype, copy=False)
+            data.check_finite(arr, f"set_weights array {i}")
+            arrays.append(arr)
+        for p, arr in zip(params, arrays, strict=True):  # all checked: now copy
+            np.copyto(p.data, arr)
+
+    def jacobian(self, x: Any, y: Any = None) -> np.ndarray:
+        """Jacobian of the residuals r = y − ŷ (or of ŷ when ``y`` is None) with respect to
+        all parameters: shape (n_samples·n_outputs, n_params), rows sample-major, columns
+        in the order of :func:`ffnn.utils.flatten_params`."""
+        from .problem import residual_jacobian
+
+        return residual_jacobian(self, x, y)
+
+    # --------------------------------------------------------------- summary
+    def summary(self, print_fn: Any = None) -> str:
+        """A table of layers, output shapes and parameter counts (returned as text)."""
+        if not self.built:
+            self.build()  # needs input_dim on the first layer
+        rows = [("Layer (type)", "Output shape", "Param #")]
+        shape: tuple[Any, ...] = (None, self.input_dim)
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+            rows.append(
+                (f"{layer.name} ({type(layer).__name__})", str(shape), str(layer.count_params()))
+            )
+        widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
+        line = "-" * sum(widths)
+        out = [f'Model: "{self.name}"', line]
+        out += ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows[:1]]
+        out.append(line)
+        out += ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows[1:]]
+        out.append(line)
+        out.append(f"Total params: {self.count_params():,}")
+        text = "\n".join(out)
+        if print_fn is not None:
+            print_fn(text)
+        return text
