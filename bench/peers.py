@@ -93,7 +93,7 @@ def _numpy_references(
     return {"floor": floor, "numpy": loop}
 
 
-def epoch_benchmark(rounds: int, n: int) -> dict[str, float]:
+def epoch_benchmark(rounds: int, n: int) -> dict[str, list[float]]:
     import torch
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
@@ -168,7 +168,7 @@ def epoch_benchmark(rounds: int, n: int) -> dict[str, float]:
     return times
 
 
-def tiny_benchmark(steps: int, rounds: int) -> dict[str, float]:
+def tiny_benchmark(steps: int, rounds: int) -> dict[str, list[float]]:
     import torch
 
     import ffnn

@@ -490,6 +490,26 @@ def test_softmax_cross_entropy_reductions_match_the_per_sample_values(
     assert np.isinf(per[1]) and np.isnan(per[4]) and np.isfinite(per[[0, 2, 3, 5]]).all()
 
 
+def test_softmax_cross_entropy_with_an_infinite_logit_raises_no_warning() -> None:
+    """A +inf logit on another class makes that sample's loss inf, without a
+    floating-point warning in any reduction, as the per-sample form always did."""
+    z = np.array([[np.inf, 0.0, 1.0], [1.0, 2.0, 3.0]])
+    labels = np.array([1, 2])
+    with np.errstate(all="raise"):
+        per = ffnn.softmax_cross_entropy(z, labels).data
+        total = ffnn.softmax_cross_entropy(z, labels, reduction="sum").item()
+    assert np.isinf(per[0]) and np.isfinite(per[1]) and per[1] > 0
+    assert np.isinf(total)
+
+
+def test_softmax_cross_entropy_reduced_keeps_the_per_sample_dtype() -> None:
+    z32, y64 = np.zeros((2, 3), np.float32), np.full((2, 3), 1 / 3)
+    for red in ("none", "mean", "sum"):
+        assert ffnn.softmax_cross_entropy(z32, y64, reduction=red).dtype == np.float64
+        assert ffnn.softmax_cross_entropy(z32, y64.astype(np.float32),
+                                          reduction=red).dtype == np.float32
+
+
 def test_softmax_cross_entropy_rejects_an_unknown_reduction() -> None:
     with pytest.raises(ValueError, match=r"unknown reduction 'avg'.*'none', 'mean', 'sum'"):
         ffnn.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1]), reduction="avg")

@@ -95,6 +95,32 @@ def test_backward_through_freed_graph_raises() -> None:
         h.sum().backward()  # a new node on top of a freed intermediate
 
 
+def test_a_rule_that_raises_leaves_no_pending_gradient() -> None:
+    """A VJP raising mid-pass leaves every node's and leaf's slot empty: retrying with
+    retain_graph works and gives exactly one gradient, not leftovers from the failure."""
+    from ffnn.autodiff import Primitive
+    from ffnn.autodiff.tensor import apply
+
+    fail = {"on": True}
+
+    def vjp(g: Any, out: Any, x: Any, *, needs: Any) -> Any:
+        if fail["on"]:
+            raise RuntimeError("rule failed")
+        return (2 * x * g,)
+
+    square = Primitive("square_that_may_fail", np.square, vjp)
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = w * 3.0  # an interior node whose slot fills before the failing rule runs
+    loss = ffnn.sum(apply(square, h) + h)
+    with pytest.raises(RuntimeError, match="rule failed"):
+        loss.backward(retain_graph=True)
+    assert w.grad is None
+    assert all(t._g is None for t in (loss, h, w))
+    fail["on"] = False
+    loss.backward()
+    np.testing.assert_allclose(w.grad, 3.0 * (2 * 3.0 * w.data + 1.0))
+
+
 def test_backward_on_non_scalar_needs_grad() -> None:
     x = Tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

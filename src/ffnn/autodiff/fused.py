@@ -9,13 +9,12 @@ with its cross-entropy is one node that also takes the mean or sum over samples
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 from scipy import special
 
-from .ops import Array, Needs, _define, _log_softmax_forward, _max_shift
+from .ops import Array, Needs, _define, _log_softmax_forward
 
 __all__ = ["FUSED_ACTIVATIONS"]
 
@@ -160,14 +159,15 @@ def _softmax_ce_forward(
     l2 = None if labels is None else labels.reshape(-1)
     total = scale is not None
     if not z2.size:
-        return np.full(() if total else z.shape[:-1], 0.0 * (scale or 0.0), dtype=z.dtype)
+        dtype = z.dtype if y is None else np.result_type(z, y)
+        return np.full(() if total else z.shape[:-1], 0.0 * (scale or 0.0), dtype=dtype)
     m = _row_max(z2)
+    if not np.isfinite(m).all():  # a row whose maximum is ±inf is shifted by 0 instead
+        m = np.where(np.isfinite(m), m, 0)  # (as logsumexp does): no inf − inf
     result = _softmax_ce_rows(z2, y2, l2, m, total)
-    if not (math.isfinite(result) if total else np.isfinite(m).all()):
-        # a row whose maximum is ±inf: shift that row by 0 instead, as logsumexp does
-        result = _softmax_ce_rows(z2, y2, l2, _max_shift(z2, -1), total)
-    if total:
-        return np.asarray(scale * result, dtype=z.dtype)
+    if total:  # the dtype the per-sample values have, NumPy's promotion of z and y
+        dtype = z.dtype if y is None else np.result_type(z, y)
+        return np.asarray(scale * result, dtype=dtype)
     return result.reshape(z.shape[:-1])
 
 
