@@ -31,8 +31,9 @@ def _constant_vector(value: float, n: int, dtype: Any) -> Array | None:
         return None
     key = (value, np.dtype(dtype))
     vec = _CONSTANTS.get(key)
-    if vec is None or len(vec) < n:
-        vec = np.full(max(n, 1024), value, dtype=dtype)
+    if vec is None or len(vec) < n:  # grow geometrically, up to the limit
+        size = min(max(n, 1024, 2 * (0 if vec is None else len(vec))), _CACHE_LIMIT)
+        vec = np.full(size, value, dtype=dtype)
         vec.flags.writeable = False
         _CONSTANTS[key] = vec
     return vec[:n]
