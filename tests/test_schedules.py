@@ -94,6 +94,13 @@ def test_registry_and_get() -> None:
         schedules.get("step_decay", initial_learning_rate=0.1, step_size=5, decay_rate=0.5)
     with pytest.raises(TypeError, match="LearningRateSchedule"):
         schedules.get(0.1)
+    updated = schedules.get({"name": "cosine_decay", "initial_learning_rate": 0.1,
+                             "decay_steps": 9}, decay_steps=4)
+    assert isinstance(updated, CosineDecay) and updated.decay_steps == 4
+    with pytest.raises(ValueError, match="config needs a 'name' key"):
+        schedules.get({"initial_learning_rate": 0.1})
+    with pytest.raises(TypeError, match=r"\['decay_steps'\] cannot be applied to an existing"):
+        schedules.get(c, decay_steps=3)
 
 
 @pytest.mark.parametrize(

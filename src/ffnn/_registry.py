@@ -11,7 +11,7 @@ import inspect
 import math
 import numbers
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -77,6 +77,60 @@ class Registry(Generic[T]):
         name, params = split_config(config, self.family)
         cls: Any = self.lookup(name)
         return cls(**bind_params(self.family, self.canonical(name), cls.__init__, params, skip=1))
+
+    def resolve(self, identifier: Any, base: type, wrap: Callable[[Any], Any], article: str,
+                others: str, prefix: str = "") -> Any:
+        """The usual ``get(identifier)`` of a family whose entries are classes.
+
+        An instance of ``base`` is returned as is, a name is looked up and instantiated
+        with its defaults, a config dict is built (:meth:`build`) and any other callable
+        that is not a class is wrapped with ``wrap``. Anything else raises a TypeError
+        that lists the valid names; ``article`` ("a"/"an"), ``prefix`` and ``others``
+        complete its wording.
+        """
+        if isinstance(identifier, base):
+            return identifier
+        if isinstance(identifier, str):
+            return cast(Callable[[], Any], self.lookup(identifier))()
+        if isinstance(identifier, Mapping):
+            return self.build(identifier)
+        if callable(identifier) and not isinstance(identifier, type):
+            return wrap(identifier)
+        raise TypeError(
+            f"cannot interpret {identifier!r} as {article} {self.family}: pass {prefix}one of "
+            f"{', '.join(self.names())}, a config dict, {others}"
+        )
+
+    def configure(self, identifier: Any, overrides: Mapping[str, Any], base: type,
+                  article: str) -> Any:
+        """The ``get(identifier, **overrides)`` of a family whose classes have
+        ``name`` and ``from_config`` (optimisers, learning-rate schedules).
+
+        An instance of ``base`` is returned as is (overrides are refused), a name gives a
+        new instance with the overrides, a config dict updated with the overrides is
+        rebuilt by its class. Anything else raises a TypeError.
+        """
+        if isinstance(identifier, base):
+            if overrides:
+                raise TypeError(
+                    f"options {sorted(overrides)} cannot be applied to an existing "
+                    f"{self.family} instance; pass a name or a config dict instead"
+                )
+            return identifier
+        if isinstance(identifier, str):
+            return cast(Any, self.lookup(identifier)).from_config(dict(overrides))
+        if isinstance(identifier, Mapping):
+            config = {**identifier, **overrides}
+            if "name" not in config:
+                raise ValueError(f"{article} {self.family} config needs a 'name' key, got keys "
+                                 f"{sorted(config)}")
+            cls: Any = self.lookup(config["name"])
+            config["name"] = cls.name
+            return cls.from_config(config)
+        raise TypeError(
+            f"{article} {self.family} must be a name, a config dict or an instance of "
+            f"{base.__name__}, got {type(identifier).__name__}"
+        )
 
 
 def split_config(config: Mapping[str, Any], family: str) -> tuple[str, dict[str, Any]]:

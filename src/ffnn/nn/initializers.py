@@ -10,8 +10,8 @@ fan_in = fan_out = shape[0]. :data:`INITIALIZERS` maps names to classes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -310,15 +310,5 @@ def get(identifier: Any) -> Initializer:
     TypeError
         For any other kind of identifier, including None.
     """
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        return INITIALIZERS.lookup(identifier)()
-    if isinstance(identifier, Mapping):
-        return INITIALIZERS.build(identifier)
-    if callable(identifier) and not isinstance(identifier, type):
-        return CustomInitializer(identifier)
-    raise TypeError(
-        f"cannot interpret {identifier!r} as an initializer: pass one of "
-        f"{', '.join(INITIALIZERS.names())}, a config dict, an Initializer or a callable"
-    )
+    return cast(Initializer, INITIALIZERS.resolve(
+        identifier, Initializer, CustomInitializer, "an", "an Initializer or a callable"))

@@ -18,8 +18,8 @@ classification losses (cross-entropies, hinge) live in
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -334,15 +334,5 @@ def get(identifier: Any) -> Loss:
     TypeError
         For any other kind of identifier, including None.
     """
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str):
-        return LOSSES.lookup(identifier)()
-    if isinstance(identifier, Mapping):
-        return LOSSES.build(identifier)
-    if callable(identifier) and not isinstance(identifier, type):
-        return CustomLoss(identifier)
-    raise TypeError(
-        f"cannot interpret {identifier!r} as a loss: pass one of "
-        f"{', '.join(LOSSES.names())}, a config dict, a Loss or a callable(y_true, y_pred)"
-    )
+    return cast(Loss, LOSSES.resolve(
+        identifier, Loss, CustomLoss, "a", "a Loss or a callable(y_true, y_pred)"))

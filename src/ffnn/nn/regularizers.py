@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from .. import autodiff as F
 from .._registry import Registry
@@ -149,15 +149,8 @@ def get(identifier: Any) -> Regularizer | None:
     TypeError
         For any other kind of identifier.
     """
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        return REGULARIZERS.lookup(identifier)()
-    if isinstance(identifier, Mapping):
-        return REGULARIZERS.build(identifier)
-    if callable(identifier) and not isinstance(identifier, type):
-        return CustomRegularizer(identifier)
-    raise TypeError(
-        f"cannot interpret {identifier!r} as a regularizer: pass None, one of "
-        f"{', '.join(REGULARIZERS.names())}, a config dict, a Regularizer or a callable"
-    )
+    if identifier is None:
+        return None
+    return cast(Regularizer, REGULARIZERS.resolve(
+        identifier, Regularizer, CustomRegularizer, "a", "a Regularizer or a callable",
+        prefix="None, "))

@@ -8,8 +8,7 @@ the model-file loader.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from .._registry import Registry
 from . import schedules
@@ -74,23 +73,4 @@ def get(identifier: Any, **overrides: Any) -> Optimizer:
     TypeError
         For any other kind of identifier, or ``overrides`` given with an instance.
     """
-    if isinstance(identifier, Optimizer):
-        if overrides:
-            raise TypeError(
-                f"options {sorted(overrides)} cannot be applied to an existing optimizer "
-                "instance; pass a name or a config dict instead"
-            )
-        return identifier
-    if isinstance(identifier, str):
-        return OPTIMIZERS.lookup(identifier).from_config(overrides)
-    if isinstance(identifier, Mapping):
-        config = {**identifier, **overrides}
-        if "name" not in config:
-            raise ValueError(f"an optimizer config needs a 'name' key, got keys {sorted(config)}")
-        cls = OPTIMIZERS.lookup(config["name"])
-        config["name"] = cls.name
-        return cls.from_config(config)
-    raise TypeError(
-        "an optimizer must be a name, a config dict or an Optimizer instance, "
-        f"got {type(identifier).__name__}"
-    )
+    return cast(Optimizer, OPTIMIZERS.configure(identifier, overrides, Optimizer, "an"))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -258,20 +258,5 @@ def get(identifier: Any, **kwargs: Any) -> LearningRateSchedule:
     TypeError
         For any other kind of identifier, or ``kwargs`` given with an instance.
     """
-    if isinstance(identifier, LearningRateSchedule):
-        if kwargs:
-            raise TypeError("options cannot be applied to an existing schedule instance")
-        return identifier
-    if isinstance(identifier, str):
-        return SCHEDULES.lookup(identifier).from_config(kwargs)
-    if isinstance(identifier, Mapping):
-        config = {**identifier, **kwargs}
-        if "name" not in config:
-            raise ValueError(f"a schedule config needs a 'name' key, got keys {sorted(config)}")
-        cls = SCHEDULES.lookup(config["name"])
-        config["name"] = cls.name
-        return cls.from_config(config)
-    raise TypeError(
-        "a learning-rate schedule must be a name, a config dict or a LearningRateSchedule, "
-        f"got {type(identifier).__name__}"
-    )
+    return cast(LearningRateSchedule,
+                SCHEDULES.configure(identifier, kwargs, LearningRateSchedule, "a"))
