@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..autodiff.tensor import Tensor
+from ._blas import axpy
 from .base import LearningRate, Optimizer
 from .schedules import check_bool, check_number
 
@@ -101,13 +102,11 @@ class RMSprop(Optimizer):
         s = state["square_avg"]
         np.multiply(g, g, out=tmp)
         np.subtract(tmp, s, out=tmp)
-        np.multiply(tmp, 1.0 - self.rho, out=tmp)
-        np.add(s, tmp, out=s)
+        axpy(1.0 - self.rho, tmp, s, tmp)
         if self.centered:
             ga = state["grad_avg"]
             np.subtract(g, ga, out=tmp)
-            np.multiply(tmp, 1.0 - self.rho, out=tmp)
-            np.add(ga, tmp, out=ga)
+            axpy(1.0 - self.rho, tmp, ga, tmp)
             np.multiply(ga, ga, out=tmp)
             np.subtract(s, tmp, out=tmp)
             np.maximum(tmp, 0.0, out=tmp)
@@ -120,7 +119,6 @@ class RMSprop(Optimizer):
             b = state["momentum"]
             np.multiply(b, self.momentum, out=b)
             np.add(b, tmp, out=b)
-            np.multiply(b, lr, out=tmp)
+            axpy(-lr, b, p, tmp)
         else:
-            np.multiply(tmp, lr, out=tmp)
-        np.subtract(p, tmp, out=p)
+            axpy(-lr, tmp, p, tmp)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..autodiff.tensor import Tensor
+from ._blas import axpy
 from .base import LearningRate, Optimizer
 from .schedules import check_bool, check_number
 
@@ -87,8 +88,7 @@ class SGD(Optimizer):
     ) -> None:
         mu = self.momentum
         if mu == 0.0:
-            np.multiply(g, lr, out=tmp)
-            np.subtract(p, tmp, out=p)
+            axpy(-lr, g, p, tmp)  # p ← p − η·g, one pass through BLAS for large p
             return
         v = state["momentum"]
         if step == 1:
@@ -103,7 +103,6 @@ class SGD(Optimizer):
         if self.nesterov:
             np.multiply(v, mu, out=tmp)
             np.add(tmp, g, out=tmp)
-            np.multiply(tmp, lr, out=tmp)
+            axpy(-lr, tmp, p, tmp)
         else:
-            np.multiply(v, lr, out=tmp)
-        np.subtract(p, tmp, out=p)
+            axpy(-lr, v, p, tmp)
