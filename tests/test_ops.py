@@ -53,6 +53,7 @@ CLIP_LO, CLIP_HI = -0.5, 0.6
 COND = np.array([[True, False, True], [False, False, True]])
 LABELS = np.array([0, 3, 4, 3])
 LABELS_2D = np.array([[1, 0, 4], [2, 2, 0]])
+LABELS_7 = np.array([0, 3, 4, 3, 1, 2, 0])
 MASK = np.array([[True, False, False, True], [False, True, True, False],
                  [True, True, False, False]])
 REPEAT = np.array([0, 2, 0, 0])
@@ -508,6 +509,70 @@ def test_softmax_cross_entropy_reduced_keeps_the_per_sample_dtype() -> None:
         assert ffnn.softmax_cross_entropy(z32, y64, reduction=red).dtype == np.float64
         assert ffnn.softmax_cross_entropy(z32, y64.astype(np.float32),
                                           reduction=red).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("targets", ["labels", "probabilities"])
+def test_softmax_cross_entropy_saved_forward_gives_the_recomputed_gradient(
+    dtype: Any, reduction: str, targets: str, rng: np.random.Generator
+) -> None:
+    """The VJP reuses the forward's exp(z − m) and row sums (Primitive.saves): the
+    gradient is bit for bit what recomputing them gives, the saved arrays are left
+    unchanged, and a second backward over the retained graph gives the same again."""
+    z = (rng.standard_normal((7, 5)) * 20).astype(dtype)
+    y: Any = LABELS_7 if targets == "labels" else rng.dirichlet(np.ones(5), 7).astype(dtype)
+    prim = PRIMITIVES["softmax_cross_entropy"]
+    assert prim.saves
+    params: dict[str, Any] = {"labels": y} if targets == "labels" else {"labels": None}
+    args = (z,) if targets == "labels" else (z, y)
+    if reduction != "none":
+        params["scale"] = 1 / 7 if reduction == "mean" else 1.0
+    saved: dict[str, Any] = {}
+    out = prim.forward(*args, saved=saved, **params)
+    assert set(saved) == {"e", "se", "sy"}
+    frozen = {k: None if v is None else v.copy() for k, v in saved.items()}
+    g = np.asarray(rng.standard_normal(out.shape), dtype=dtype)
+    needs = (True,) * len(args)
+    fresh = prim.vjp(g, out, *args, needs=needs, **params)  # recomputes
+    reused = prim.vjp(g, out, *args, needs=needs, saved=saved, **params)
+    for a, b in zip(fresh, reused, strict=True):
+        if a is not None:
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+    for k, v in frozen.items():
+        np.testing.assert_array_equal(saved[k], v)
+    t = ffnn.Tensor(z, requires_grad=True)
+    loss = ffnn.softmax_cross_entropy(t, y, reduction=reduction)
+    seed = np.ones(loss.shape, dtype)
+    loss.backward(seed, retain_graph=True)
+    first = t.grad.copy()
+    t.grad = None
+    loss.backward(seed)
+    np.testing.assert_array_equal(t.grad, first)
+
+
+def test_softmax_cross_entropy_saves_nothing_when_not_recorded(
+    rng: np.random.Generator,
+) -> None:
+    z = rng.standard_normal((3, 5))
+    calls: list[Any] = []
+    prim = PRIMITIVES["softmax_cross_entropy"]
+    original = prim.forward
+
+    def spy(*args: Any, **params: Any) -> Any:
+        calls.append(params.get("saved", "missing"))
+        return original(*args, **params)
+
+    prim.forward = spy
+    try:
+        with ffnn.no_grad():
+            ffnn.softmax_cross_entropy(ffnn.Tensor(z, requires_grad=True), LABELS[:3])
+        ffnn.softmax_cross_entropy(ffnn.Tensor(z), LABELS[:3])  # nothing needs a gradient
+        ffnn.softmax_cross_entropy(ffnn.Tensor(z, requires_grad=True), LABELS[:3])
+    finally:
+        prim.forward = original
+    assert calls[0] is None and calls[1] is None and isinstance(calls[2], dict)
 
 
 def test_softmax_cross_entropy_rejects_an_unknown_reduction() -> None:

@@ -130,28 +130,32 @@ def _row_sum(a: Array) -> Array:
 
 
 def _softmax_ce_rows(
-    z: Array, y: Array | None, labels: Array | None, m: Array, total: bool
-) -> Any:
-    """Per-row losses of the 2-D logits ``z`` given their row maxima ``m`` (N, 1), or
-    their sum when ``total``.
+    s: Array, se: Array, y: Array | None, labels: Array | None, total: bool
+) -> tuple[Any, Array | None]:
+    """Per-row losses of the shifted 2-D logits ``s`` = z − max (``se`` the row sums of
+    exp(s)), or their sum when ``total``; and the row sums Σₖyₖ of the targets.
 
-    Written as lse(s)·Σₖyₖ − Σₖ yₖsₖ on the shifted s = z − m, so that neither term
-    carries the rounding of a large logit (both are ≥ 0 for targets that are
-    probabilities).
+    Written as lse(s)·Σₖyₖ − Σₖ yₖsₖ, so that neither term carries the rounding of a
+    large logit (both are ≥ 0 for targets that are probabilities).
     """
-    s = z - m
-    lse = np.log(_row_sum(np.exp(s)))
+    lse = np.log(se)
     if labels is not None:
         picked = s[np.arange(len(s)), labels]
-        return float(np.sum(lse) - np.sum(picked)) if total else lse - picked
+        return (float(np.sum(lse) - np.sum(picked)) if total else lse - picked), None
     assert y is not None
+    sy = _row_sum(y)
     if total:
-        return float(np.dot(lse, _row_sum(y)) - np.vdot(y, s))
-    return lse * _row_sum(y) - _row_sum(y * s)
+        return float(np.dot(lse, sy) - np.vdot(y, s)), sy
+    return lse * sy - _row_sum(y * s), sy
 
 
 def _softmax_ce_forward(
-    z: Array, y: Array | None = None, *, labels: Array | None, scale: float | None = None
+    z: Array,
+    y: Array | None = None,
+    *,
+    labels: Array | None,
+    scale: float | None = None,
+    saved: dict[str, Any] | None = None,
 ) -> Array:
     _check_ce_targets(z, y, labels)
     k = z.shape[-1]
@@ -163,9 +167,15 @@ def _softmax_ce_forward(
         dtype = z.dtype if y is None else np.result_type(z, y)
         return np.full(() if total else z.shape[:-1], 0.0 * (scale or 0.0), dtype=dtype)
     m = _row_max(z2)
-    if not np.isfinite(m).all():  # a row whose maximum is ±inf is shifted by 0 instead
+    finite = bool(np.isfinite(m).all())
+    if not finite:  # a row whose maximum is ±inf is shifted by 0 instead
         m = np.where(np.isfinite(m), m, 0)  # (as logsumexp does): no inf − inf
-    result = _softmax_ce_rows(z2, y2, l2, m, total)
+    s = z2 - m
+    e = np.exp(s)
+    se = _row_sum(e)
+    result, sy = _softmax_ce_rows(s, se, y2, l2, total)
+    if saved is not None and finite:  # the VJP's unnormalised softmax, as it would
+        saved.update(e=e, se=se, sy=sy)  # compute it (rows with ±inf: it recomputes)
     if total:  # the dtype the per-sample values have, NumPy's promotion of z and y
         dtype = z.dtype if y is None else np.result_type(z, y)
         return np.asarray(scale * result, dtype=dtype)
@@ -174,12 +184,15 @@ def _softmax_ce_forward(
 
 def _softmax_ce_vjp(
     g: Array, out: Array, z: Array, y: Array | None = None, *, needs: Needs, labels: Any,
-    scale: float | None = None,
+    scale: float | None = None, saved: dict[str, Any] | None = None,
 ) -> Any:
     k = z.shape[-1]
     z2 = z.reshape(-1, k)
-    p = np.exp(z2 - _row_max(z2))  # softmax(z), rows not yet normalised
-    se = _row_sum(p)
+    if saved:  # the forward's exp(z − m) and row sums (read only: retain_graph reuses them)
+        p, se, sy = np.array(saved["e"], copy=True), saved["se"], saved["sy"]
+    else:
+        p = np.exp(z2 - _row_max(z2))  # softmax(z), rows not yet normalised
+        se, sy = _row_sum(p), None
     if scale is not None:  # a scalar loss: every row's cotangent is scale·g
         gk: Any = scale * g
         grow = gk / se
@@ -192,7 +205,7 @@ def _softmax_ce_vjp(
         return (p.reshape(z.shape),)
     assert y is not None  # targets given as an input when labels is None
     y2 = np.reshape(y, (-1, k))
-    p *= (grow * _row_sum(y2))[:, None]  # softmax·Σy·g
+    p *= (grow * (_row_sum(y2) if sy is None else sy))[:, None]  # softmax·Σy·g
     p -= y2 * gk
     gy = None
     if needs[1]:
@@ -204,7 +217,7 @@ def _softmax_ce_vjp(
 # softmax_cross_entropy(z, y) = −Σ_k y_k log softmax(z)_k per sample (or integer labels),
 # or scale·Σ of it over all samples when scale is given (the loss's mean or sum in one
 # node): fused for stability and speed; its gradient w.r.t. z is softmax(z)·Σy − y.
-_define("softmax_cross_entropy", _softmax_ce_forward, _softmax_ce_vjp)
+_define("softmax_cross_entropy", _softmax_ce_forward, _softmax_ce_vjp, saves=True)
 
 # ----------------------------------------------------------------------- dense
 # Small networks pay the engine's per-node cost on every step, so a dense layer with one

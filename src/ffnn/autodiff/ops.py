@@ -32,14 +32,23 @@ Needs = tuple[bool, ...]
 
 
 class Primitive:
-    """A differentiable operation: its name, forward function and VJP rule."""
+    """A differentiable operation: its name, forward function and VJP rule.
 
-    __slots__ = ("forward", "name", "vjp")
+    A primitive that ``saves`` gets a keyword ``saved`` in both functions: a dict the
+    forward may fill with intermediate arrays when the call is recorded for backward
+    (``None`` otherwise), handed to the VJP unchanged. The VJP must not modify what it
+    finds there (``retain_graph=True`` runs it again) and must still work without it.
+    """
 
-    def __init__(self, name: str, forward: Callable[..., Any], vjp: Callable[..., Any]):
+    __slots__ = ("forward", "name", "saves", "vjp")
+
+    def __init__(
+        self, name: str, forward: Callable[..., Any], vjp: Callable[..., Any], saves: bool = False
+    ):
         self.name = name
         self.forward = forward
         self.vjp = vjp
+        self.saves = saves
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -48,10 +57,12 @@ class Primitive:
 PRIMITIVES: dict[str, Primitive] = {}
 
 
-def _define(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -> Primitive:
+def _define(
+    name: str, forward: Callable[..., Any], vjp: Callable[..., Any], saves: bool = False
+) -> Primitive:
     if name in PRIMITIVES:  # pragma: no cover - a programming error in this module
         raise RuntimeError(f"primitive {name!r} defined twice")
-    prim = Primitive(name, forward, vjp)
+    prim = Primitive(name, forward, vjp, saves)
     PRIMITIVES[name] = prim
     return prim
 

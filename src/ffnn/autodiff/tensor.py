@@ -108,12 +108,15 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
         else:
             datas.append(_constant(a))
             needs.append(False)
+    record = record and _MODE.enabled
+    if prim.saves:  # a dict for the forward's intermediates, kept for the VJP
+        params = {**params, "saved": {} if record else None}
     out = prim.forward(*datas, **params)
     t = Tensor.__new__(Tensor)
     t.data = out
     t.grad = None
     t._g = None
-    if record and _MODE.enabled:
+    if record:
         t.requires_grad = True
         t._op = prim
         t._parents = args
