@@ -80,6 +80,67 @@ def test_fallback_cases_are_still_correct(case):
     np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("a", [0.0, -0.0])
+def test_zero_scale_still_propagates_inf_and_nan(dtype, a):
+    # BLAS returns at once when a = 0; y + 0·x must still be NaN where x is inf or NaN
+    # (as NumPy and PyTorch give), for large arrays as for small ones.
+    for n in (10, MIN_SIZE + 10):
+        x = np.zeros(n, dtype)
+        x[:2] = [np.inf, np.nan]
+        y = np.ones(n, dtype)
+        with np.errstate(invalid="ignore"):
+            axpy(a, x, y, np.empty_like(y))
+        assert np.isnan(y[:2]).all() and (y[2:] == 1).all()
+
+
+def test_sgd_with_zero_learning_rate_and_an_inf_gradient_gives_nan_everywhere():
+    # A schedule can reach exactly 0 (CosineDecay's default floor): every parameter,
+    # large or small, behaves as torch.optim.SGD(lr=0) does with an inf gradient.
+    big = ffnn.Tensor(np.ones(MIN_SIZE + 5, np.float32), requires_grad=True)
+    small = ffnn.Tensor(np.ones(3, np.float32), requires_grad=True)
+    opt = ffnn.optimizers.SGD([big, small], learning_rate=0.0)
+    for p in (big, small):
+        p.grad = np.zeros_like(p.data)
+        p.grad[0] = np.inf
+    with np.errstate(invalid="ignore"):
+        opt.step()
+    for p in (big, small):
+        assert np.isnan(p.data[0]) and (p.data[1:] == 1).all()
+
+
+def test_counts_beyond_the_routines_integers_take_numpy(monkeypatch):
+    # A routine built with 32-bit integers takes at most 2³¹ − 1 elements; beyond its
+    # limit axpy must not call it (it would update part of the array, or nothing).
+    calls = []
+
+    def fake(n, a, xp, incx, yp, incy):
+        calls.append(n)
+
+    monkeypatch.setitem(_blas._ROUTINES, np.dtype(np.float32), (fake, MIN_SIZE + 1))
+    x, y = _pair((MIN_SIZE + 1,), np.float32)
+    axpy(1.0, x, y.copy(), np.empty_like(y))
+    assert calls == [MIN_SIZE + 1]
+    x, y = _pair((MIN_SIZE + 2,), np.float32)
+    expected = y + x
+    axpy(1.0, x, y, np.empty_like(y))
+    assert calls == [MIN_SIZE + 1]  # not called again
+    np.testing.assert_array_equal(y, expected)
+
+
+def test_lookup_records_the_integer_width():
+    import ctypes
+
+    class FakeFn:
+        def __init__(self):
+            self.argtypes = self.restype = None
+
+    lib = type("L", (), {"scipy_cblas_saxpy64_": FakeFn(), "cblas_daxpy": FakeFn()})()
+    assert _blas._lookup(lib, "s", ctypes.c_float)[1] == 2**63 - 1
+    assert _blas._lookup(lib, "d", ctypes.c_double)[1] == 2**31 - 1
+    assert _blas._lookup(lib, "c", ctypes.c_float) is None
+
+
 def test_read_only_target_raises():
     x, y = _pair((100, 100), np.float32)
     y.flags.writeable = False
@@ -130,16 +191,17 @@ def test_training_is_the_same_with_and_without_blas(make, monkeypatch):
         model.fit(x, y, epochs=3, batch_size=20, verbose=0, seed=0)
         return model.get_weights()
 
-    routine = _blas._ROUTINES.get(np.dtype(np.float64))
-    if routine is None:
+    found = _blas._ROUTINES.get(np.dtype(np.float64))
+    if found is None:
         pytest.skip("no BLAS axpy on this platform: both runs would be the fallback")
+    routine, limit = found
     calls = []
 
     def counted(*args):
         calls.append(args[0])
         routine(*args)
 
-    monkeypatch.setitem(_blas._ROUTINES, np.dtype(np.float64), counted)
+    monkeypatch.setitem(_blas._ROUTINES, np.dtype(np.float64), (counted, limit))
     fast = train()
     assert calls and min(calls) >= MIN_SIZE  # the large weights went through BLAS
     monkeypatch.setattr(_blas, "_ROUTINES", {})

@@ -12,8 +12,8 @@ SciPy's ``scipy.linalg.blas`` is deliberately not used: SciPy wheels bundle a se
 OpenBLAS whose worker threads fight NumPy's over the cores (an epoch of the peers
 benchmark took 6 s instead of 0.5 s). Where no routine is found (a NumPy without a
 CBLAS, or a platform whose loader does not search dependencies) or a self-test fails,
-and for small, mixed-layout or overlapping arrays, :func:`axpy` takes the two NumPy
-passes instead, which round ``a·x`` before the addition where BLAS may fuse it: the
+and for small, mixed-layout or overlapping arrays, a zero scale or counts beyond the
+routine's integers, :func:`axpy` takes the two NumPy passes instead, which round ``a·x`` before the addition where BLAS may fuse it: the
 results can differ in the last bit.
 """
 
@@ -35,19 +35,21 @@ MIN_SIZE = 4096
 _NAMES = ("scipy_cblas_{}axpy64_", "cblas_{}axpy64_", "scipy_cblas_{}axpy", "cblas_{}axpy")
 
 _Routine = Callable[..., None]
-_ROUTINES: dict[np.dtype[Any], _Routine] = {}
+# dtype -> (routine, the largest element count it takes)
+_ROUTINES: dict[np.dtype[Any], tuple[_Routine, int]] = {}
 
 
-def _lookup(lib: Any, letter: str, ctype: Any) -> _Routine | None:
+def _lookup(lib: Any, letter: str, ctype: Any) -> tuple[_Routine, int] | None:
     for pattern in _NAMES:
         fn = getattr(lib, pattern.format(letter), None)
         if fn is not None:
-            # The integers are passed as 64-bit: in the registers of every 64-bit ABI a
-            # routine built with 32-bit integers reads the low half, the same value.
+            # The integers are passed as 64-bit. In the registers of every 64-bit ABI a
+            # routine built with 32-bit integers reads the low half: the same value for
+            # counts below 2³¹, and larger arrays are left to NumPy.
             fn.restype = None
             fn.argtypes = [ctypes.c_int64, ctype, ctypes.c_void_p, ctypes.c_int64,
                            ctypes.c_void_p, ctypes.c_int64]
-            return fn
+            return fn, (2**63 - 1 if pattern.endswith("64_") else 2**31 - 1)
     return None
 
 
@@ -72,13 +74,13 @@ def _load() -> None:
         return
     for letter, dtype, ctype in (("s", np.float32, ctypes.c_float),
                                  ("d", np.float64, ctypes.c_double)):
-        fn = _lookup(lib, letter, ctype)
+        found = _lookup(lib, letter, ctype)
         try:
-            ok = fn is not None and _self_test(fn, dtype)
+            ok = found is not None and _self_test(found[0], dtype)
         except (OSError, ctypes.ArgumentError):  # pragma: no cover - a broken library
             ok = False
         if ok:
-            _ROUTINES[np.dtype(dtype)] = fn  # type: ignore[assignment]
+            _ROUTINES[np.dtype(dtype)] = found  # type: ignore[assignment]
 
 
 _load()
@@ -107,12 +109,15 @@ def axpy(a: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray) -> None:
     Notes
     -----
     BLAS is used when ``x`` and ``y`` have the same float dtype, shape and memory order
-    (both C- or both Fortran-contiguous), ``y`` is writable, neither overlaps the other
-    and they hold at least ``MIN_SIZE`` elements; otherwise two NumPy passes do it.
+    (both C- or both Fortran-contiguous), ``y`` is writable, neither overlaps the other,
+    they hold at least ``MIN_SIZE`` elements (and no more than the routine's integers
+    count) and ``a`` is not 0; otherwise two NumPy passes do it. BLAS skips the product
+    when ``a`` is 0, where NumPy (and PyTorch) turn an inf or NaN in ``x`` into NaN.
     """
-    fn = _ROUTINES.get(y.dtype) if y.size >= MIN_SIZE else None
+    found = _ROUTINES.get(y.dtype) if y.size >= MIN_SIZE and a != 0 else None
     if (
-        fn is not None
+        found is not None
+        and y.size <= found[1]
         and x.dtype == y.dtype
         and x.shape == y.shape
         and y.flags.writeable
@@ -124,7 +129,7 @@ def axpy(a: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray) -> None:
         )
         and not np.may_share_memory(x, y)
     ):
-        fn(y.size, a, x.ctypes.data, 1, y.ctypes.data, 1)
+        found[0](y.size, a, x.ctypes.data, 1, y.ctypes.data, 1)
         return
     np.multiply(x, a, out=tmp)
     np.add(y, tmp, out=y)
