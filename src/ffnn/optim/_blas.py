@@ -13,8 +13,9 @@ OpenBLAS whose worker threads fight NumPy's over the cores (an epoch of the peer
 benchmark took 6 s instead of 0.5 s). Where no routine is found (a NumPy without a
 CBLAS, or a platform whose loader does not search dependencies) or a self-test fails,
 and for small, mixed-layout or overlapping arrays, a zero scale or counts beyond the
-routine's integers, :func:`axpy` takes the two NumPy passes instead, which round ``a·x`` before the addition where BLAS may fuse it: the
-results can differ in the last bit.
+routine's integers, :func:`axpy` takes the two NumPy passes instead, which round
+``a·x`` before the addition where BLAS may fuse it: the results can differ in the last
+bit.
 """
 
 from __future__ import annotations
