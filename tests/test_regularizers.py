@@ -95,3 +95,22 @@ def test_errors():
         regularizers.l2(-1)
     with pytest.raises(TypeError, match=r"cannot interpret 0.1"):
         regularizers.get(0.1)
+
+
+@pytest.mark.parametrize("reg", ["l1", "l2", "l1_l2"])
+def test_penalised_kernel_gradient_keeps_the_kernel_memory_order(reg):
+    # Dense kernels are Fortran-ordered; a C-ordered penalty gradient made every sum with
+    # the data gradient, and the update, take NumPy's slow mixed-layout loops (and
+    # kept the update off BLAS).
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 100)).astype(np.float32)
+    y = rng.standard_normal((64, 1)).astype(np.float32)
+    model = ffnn.Sequential(
+        [ffnn.Dense(80, activation="relu", input_dim=100, kernel_regularizer=reg),
+         ffnn.Dense(1)],
+        seed=0,
+    )
+    model.compile(optimizer="sgd", loss="mse")
+    model.train_step(x, y)
+    kernel = model.layers[0].params[0]
+    assert kernel.data.flags.f_contiguous and kernel.grad.flags.f_contiguous

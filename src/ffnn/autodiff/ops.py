@@ -226,11 +226,14 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(int(a) % ndim if ndim else 0 for a in axis)
 
 
-def _expand(g: Array, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Array:
-    """Broadcast a reduced gradient back to the input's shape (a fresh array)."""
+def _expand(g: Array, x: Array, axis: Any, keepdims: bool) -> Array:
+    """Broadcast a reduced gradient back to the shape of the input ``x`` (a fresh array
+    in ``x``'s memory order: a Fortran-ordered kernel gets a Fortran-ordered gradient,
+    which later sums and updates need to stay on NumPy's fast same-layout loops)."""
+    shape = x.shape
     if not keepdims and axis is not None and len(shape):
         g = np.expand_dims(g, _axes(axis, len(shape)))
-    out = np.empty(shape, dtype=g.dtype)
+    out = np.empty_like(x, dtype=g.dtype)
     out[...] = g
     return out
 
@@ -242,20 +245,20 @@ def _count(shape: tuple[int, ...], axis: Any) -> int:
 _define(
     "sum",
     lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
-    lambda g, out, x, *, needs, axis, keepdims: (_expand(g, x.shape, axis, keepdims),),
+    lambda g, out, x, *, needs, axis, keepdims: (_expand(g, x, axis, keepdims),),
 )
 _define(
     "mean",
     lambda x, *, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
     lambda g, out, x, *, needs, axis, keepdims: (
-        _expand(g / _count(x.shape, axis), x.shape, axis, keepdims),
+        _expand(g / _count(x.shape, axis), x, axis, keepdims),
     ),
 )
 
 
 def _extremum_vjp(g: Array, out: Array, x: Array, *, needs: Needs, axis: Any, keepdims: bool):  # type: ignore[no-untyped-def]
     """Max/min over axes: the gradient goes to the extreme entries, split on ties."""
-    chosen = x == _expand(out, x.shape, axis, keepdims)
+    chosen = x == _expand(out, x, axis, keepdims)
     count = np.sum(chosen, axis=axis, keepdims=True, dtype=g.dtype)  # no int64 upcast
     gk = g if keepdims or not x.ndim else np.expand_dims(g, _axes(axis, x.ndim))
     return (chosen * (gk / count),)
@@ -284,7 +287,7 @@ _define(
     "logsumexp",
     _logsumexp_forward,
     lambda g, out, x, *, needs, axis, keepdims: (
-        _expand(g, x.shape, axis, keepdims) * _softmax_forward(x, axis=axis),
+        _expand(g, x, axis, keepdims) * _softmax_forward(x, axis=axis),
     ),
 )
 
