@@ -210,6 +210,10 @@ SPECS: list[Spec] = [
     Spec("squared_error", "squared-error", ((4, 3), (4, 3)),
          lambda p, t: ffnn.squared_error(p, t, 0.3),
          lambda p, t: 0.3 * ((p - t) ** 2).sum()),
+    Spec("sum_squares", "sum-squares-3d", ((2, 3, 4),), ffnn.sum_squares,
+         lambda x: (x**2).sum()),
+    Spec("sum_squares", "sum-squares-scaled", ((5,),), lambda x: ffnn.sum_squares(x, 0.35),
+         lambda x: 0.35 * (x**2).sum()),
     Spec("reshape", "reshape-2d", ((2, 3, 4),), lambda x: ffnn.reshape(x, (6, 4)),
          lambda x: torch.reshape(x, (6, 4))),
     Spec("reshape", "reshape-flat", ((2, 3, 4),), lambda x: ffnn.reshape(x, -1),
@@ -573,6 +577,22 @@ def test_softmax_cross_entropy_saves_nothing_when_not_recorded(
     finally:
         prim.forward = original
     assert calls[0] is None and calls[1] is None and isinstance(calls[2], dict)
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_sum_squares_in_any_memory_layout(layout: str, rng: np.random.Generator) -> None:
+    """The forward reads the array in its own order (no copy for Fortran-ordered
+    kernels); the gradient 2·scale·g·x keeps that order."""
+    base = rng.standard_normal((6, 10))
+    x = {"C": base, "F": np.asfortranarray(base), "strided": base[:, ::2]}[layout]
+    t = ffnn.Tensor(x, requires_grad=True)
+    out = ffnn.sum_squares(t, 0.25)
+    np.testing.assert_allclose(out.item(), 0.25 * np.sum(x * x), rtol=1e-13)
+    out.backward()
+    np.testing.assert_allclose(t.grad, 0.5 * x, rtol=1e-15)
+    if layout == "F":
+        assert t.grad.flags.f_contiguous
+    assert ffnn.sum_squares(np.zeros((0, 3))).item() == 0.0
 
 
 def test_softmax_cross_entropy_rejects_an_unknown_reduction() -> None:

@@ -50,6 +50,7 @@ __all__ = [
     "stack",
     "subtract",
     "sum",
+    "sum_squares",
     "tanh",
     "transpose",
     "where",
@@ -303,3 +304,8 @@ def dense(x: Any, weight: Any, bias: Any = None, activation: str = "linear") -> 
 def squared_error(prediction: Any, target: Any, scale: float = 1.0) -> Tensor:
     """scale · Σ (prediction − target)² over all elements, as one graph node."""
     return apply(P["squared_error"], prediction, target, scale=float(scale))
+
+
+def sum_squares(x: Any, scale: float = 1.0) -> Tensor:
+    """scale · Σ x² over all elements, as one graph node (the L2 penalty's form)."""
+    return apply(P["sum_squares"], x, scale=float(scale))

@@ -76,7 +76,7 @@ class L2(Regularizer):
         self.lam = _strength(lam, "l2: lam")
 
     def __call__(self, weight: Tensor) -> Tensor:
-        return F.sum(weight * weight) * (0.5 * self.lam)
+        return F.sum_squares(weight, 0.5 * self.lam)
 
 
 class L1(Regularizer):
@@ -101,7 +101,7 @@ class L1L2(Regularizer):
         self.l2 = _strength(l2, "l1_l2: l2")
 
     def __call__(self, weight: Tensor) -> Tensor:
-        return F.sum(F.abs(weight)) * self.l1 + F.sum(weight * weight) * (0.5 * self.l2)
+        return F.sum(F.abs(weight)) * self.l1 + F.sum_squares(weight, 0.5 * self.l2)
 
 
 class CustomRegularizer(Regularizer):
