@@ -384,7 +384,7 @@ def _is_basic(index: Any) -> bool:
 
 
 def _getitem_vjp(g: Array, out: Array, x: Array, *, needs: Needs, index: Any) -> Any:
-    gx = np.zeros(x.shape, dtype=g.dtype)
+    gx = np.zeros_like(x, dtype=g.dtype)  # in x's memory order, like every gradient
     if _is_basic(index):
         gx[index] = g
     else:  # advanced indexing: repeated indices must accumulate
