@@ -170,9 +170,6 @@ def _numpy_axpy(n, a, xp, incx, yp, incy):  # a reference "routine" on raw point
         lambda: ffnn.optimizers.SGD(learning_rate=0.1),
         lambda: ffnn.optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True),
         lambda: ffnn.optimizers.SGD(learning_rate=0.01, momentum=0.9),
-        lambda: ffnn.optimizers.Adam(learning_rate=0.01),
-        lambda: ffnn.optimizers.RMSprop(learning_rate=0.01, momentum=0.5, centered=True),
-        lambda: ffnn.optimizers.Adagrad(learning_rate=0.1),
     ],
 )
 def test_training_is_the_same_with_and_without_blas(make, monkeypatch):

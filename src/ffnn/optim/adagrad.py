@@ -7,7 +7,6 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..autodiff.tensor import Tensor
-from ._blas import axpy
 from .base import LearningRate, Optimizer
 from .schedules import check_number
 
@@ -87,4 +86,5 @@ class Adagrad(Optimizer):
         np.sqrt(s, out=tmp)
         np.add(tmp, self.epsilon, out=tmp)
         np.divide(g, tmp, out=tmp)
-        axpy(-lr, tmp, p, tmp)
+        np.multiply(tmp, lr, out=tmp)
+        np.subtract(p, tmp, out=p)

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..autodiff.tensor import Tensor
-from ._blas import axpy
 from .base import LearningRate, Optimizer
 from .schedules import check_bool, check_number
 
@@ -90,22 +89,24 @@ class Adam(Optimizer):
         step: int,
     ) -> None:
         # Algebraically the rule above, arranged for few scalar ufunc calls (the cost on
-        # small tensors, each axpy one BLAS pass on large ones): moments as
-        # m += (1 - β₁)(g - m), and the bias corrections folded into one step size,
-        # m̂/(√v̂ + ε) = c₂ m / (c₁ (√v + ε c₂)) with c₂ = √(1 - β₂ᵗ).
+        # small tensors): moments as m += (1 - β₁)(g - m), and the bias corrections folded
+        # into one step size, m̂/(√v̂ + ε) = c₂ m / (c₁ (√v + ε c₂)) with c₂ = √(1 - β₂ᵗ).
         m, v = state["m"], state["v"]
         np.subtract(g, m, out=tmp)
-        axpy(1.0 - self.beta_1, tmp, m, tmp)
+        np.multiply(tmp, 1.0 - self.beta_1, out=tmp)
+        np.add(m, tmp, out=m)
         np.multiply(g, g, out=tmp)
         np.subtract(tmp, v, out=tmp)
-        axpy(1.0 - self.beta_2, tmp, v, tmp)
+        np.multiply(tmp, 1.0 - self.beta_2, out=tmp)
+        np.add(v, tmp, out=v)
         if self.amsgrad:
             v = np.maximum(state["v_max"], v, out=state["v_max"])
         c2 = math.sqrt(1.0 - self.beta_2**step)
         np.sqrt(v, out=tmp)
         np.add(tmp, self.epsilon * c2, out=tmp)
         np.divide(m, tmp, out=tmp)
-        axpy(-lr * c2 / (1.0 - self.beta_1**step), tmp, p, tmp)
+        np.multiply(tmp, lr * c2 / (1.0 - self.beta_1**step), out=tmp)
+        np.subtract(p, tmp, out=p)
 
 
 class AdamW(Adam):

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..autodiff.tensor import Tensor
-from ._blas import axpy
 from .base import LearningRate, Optimizer
 from .schedules import check_bool, check_number
 
@@ -102,11 +101,13 @@ class RMSprop(Optimizer):
         s = state["square_avg"]
         np.multiply(g, g, out=tmp)
         np.subtract(tmp, s, out=tmp)
-        axpy(1.0 - self.rho, tmp, s, tmp)
+        np.multiply(tmp, 1.0 - self.rho, out=tmp)
+        np.add(s, tmp, out=s)
         if self.centered:
             ga = state["grad_avg"]
             np.subtract(g, ga, out=tmp)
-            axpy(1.0 - self.rho, tmp, ga, tmp)
+            np.multiply(tmp, 1.0 - self.rho, out=tmp)
+            np.add(ga, tmp, out=ga)
             np.multiply(ga, ga, out=tmp)
             np.subtract(s, tmp, out=tmp)
             np.maximum(tmp, 0.0, out=tmp)
@@ -119,6 +120,7 @@ class RMSprop(Optimizer):
             b = state["momentum"]
             np.multiply(b, self.momentum, out=b)
             np.add(b, tmp, out=b)
-            axpy(-lr, b, p, tmp)
+            np.multiply(b, lr, out=tmp)
         else:
-            axpy(-lr, tmp, p, tmp)
+            np.multiply(tmp, lr, out=tmp)
+        np.subtract(p, tmp, out=p)
