@@ -25,8 +25,7 @@ def test_tuned_reference_takes_ffnns_sgd_steps():
     x = rng.standard_normal((256, 784)).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 256)]
     tuned = _peers()._tuned_loop(x, y, 128, 0.1)
-    cells = dict(zip(tuned.__code__.co_freevars, tuned.__closure__, strict=True))
-    params, perm_rng = cells["params"].cell_contents, cells["rng"].cell_contents
+    params, perm_rng = tuned.params, tuned.rng
     state = perm_rng.bit_generator.state  # to redraw the permutation the loop will use
     start = [p.copy() for p in params]
 
