@@ -1,5 +1,7 @@
-"""Public module ``ffnn.callbacks``: every callback of :mod:`ffnn.training`."""
+"""Public module ``ffnn.callbacks``: the callbacks of :mod:`ffnn.training` and :mod:`ffnn.io`
+(``ModelCheckpoint``)."""
 
+from .io.checkpoint_callback import ModelCheckpoint
 from .training.callbacks import (
     Callback,
     CallbackList,
@@ -8,7 +10,6 @@ from .training.callbacks import (
     History,
     TerminateOnNaN,
 )
-from .training.checkpoint_callback import ModelCheckpoint
 from .training.diagnostics_callback import DiagnosticsCallback
 from .training.lr_callbacks import LearningRateScheduler, ReduceLROnPlateau
 

@@ -1,9 +1,9 @@
 """Public module ``ffnn.diagnostics``: training diagnostics (dead ReLUs, saturated units,
-per-layer gradient norms) from :mod:`ffnn.nn.diagnostics`, and the callback that logs them
+per-layer gradient norms) from :mod:`ffnn.training.diagnostics`, and the callback that logs them
 each epoch."""
 
-from .nn.diagnostics import *  # noqa: F403
-from .nn.diagnostics import __all__ as _names
+from .training.diagnostics import *  # noqa: F403
+from .training.diagnostics import __all__ as _names
 from .training.diagnostics_callback import DiagnosticsCallback
 
 __all__ = [*_names, "DiagnosticsCallback"]

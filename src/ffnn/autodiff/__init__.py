@@ -4,7 +4,7 @@ from . import functions
 from .functional import grad, jacobian, value_and_grad
 from .functions import *  # noqa: F403 - the primitives as functions, listed in functions.__all__
 from .gradcheck import check_grads
-from .ops import PRIMITIVES, Primitive
+from .primitive import PRIMITIVES, Primitive
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, tensor, zero_grad
 
 __all__ = [

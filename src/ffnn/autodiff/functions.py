@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from .fused import DENSE, LINEAR, SOFTMAX_CROSS_ENTROPY, SQUARED_ERROR, SUM_SQUARES
 from .ops import PRIMITIVES as P
-from .tensor import Tensor, apply
+from .tensor import Tensor, apply, float_dtype
 
 __all__ = [
     "abs",
@@ -165,10 +166,7 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
 
 def astype(x: Any, dtype: Any) -> Tensor:
     """Convert to float32 or float64; the gradient is converted back."""
-    dt = np.dtype(dtype)
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"astype: unsupported dtype {dt}; use float32 or float64")
-    return apply(P["astype"], x, dtype=dt)
+    return apply(P["astype"], x, dtype=float_dtype(dtype, "astype"))
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -222,8 +220,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     bias : (units,) array_like, optional
     """
     if bias is None:
-        return apply(P["linear"], x, weight)
-    return apply(P["linear"], x, weight, bias)
+        return apply(LINEAR, x, weight)
+    return apply(LINEAR, x, weight, bias)
 
 
 def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
@@ -286,8 +284,8 @@ def softmax_cross_entropy(logits: Any, targets: Any, reduction: str = "none") ->
         arr = np.asarray(targets)
         if arr.dtype.kind in "iub":
             labels = arr.astype(np.intp)
-            return apply(P["softmax_cross_entropy"], logits, labels=labels, scale=scale)
-    return apply(P["softmax_cross_entropy"], logits, targets, labels=None, scale=scale)
+            return apply(SOFTMAX_CROSS_ENTROPY, logits, labels=labels, scale=scale)
+    return apply(SOFTMAX_CROSS_ENTROPY, logits, targets, labels=None, scale=scale)
 
 
 def dense(x: Any, weight: Any, bias: Any = None, activation: str = "linear") -> Tensor:
@@ -297,15 +295,15 @@ def dense(x: Any, weight: Any, bias: Any = None, activation: str = "linear") -> 
     per-node cost on every step. W has shape (units, inputs).
     """
     if bias is None:
-        return apply(P["dense"], x, weight, activation=activation)
-    return apply(P["dense"], x, weight, bias, activation=activation)
+        return apply(DENSE, x, weight, activation=activation)
+    return apply(DENSE, x, weight, bias, activation=activation)
 
 
 def squared_error(prediction: Any, target: Any, scale: float = 1.0) -> Tensor:
     """scale · Σ (prediction − target)² over all elements, as one graph node."""
-    return apply(P["squared_error"], prediction, target, scale=float(scale))
+    return apply(SQUARED_ERROR, prediction, target, scale=float(scale))
 
 
 def sum_squares(x: Any, scale: float = 1.0) -> Tensor:
     """scale · Σ x² over all elements, as one graph node (the L2 penalty's form)."""
-    return apply(P["sum_squares"], x, scale=float(scale))
+    return apply(SUM_SQUARES, x, scale=float(scale))

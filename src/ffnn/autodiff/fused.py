@@ -4,7 +4,7 @@ Each block says why it is fused. Small networks pay the engine's per-node cost o
 step and large ones the NumPy passes over their arrays, so a dense layer is one node
 (``dense``), the least-squares losses are one node (``squared_error``) and a softmax
 with its cross-entropy is one node that also takes the mean or sum over samples
-(``softmax_cross_entropy``). The contract of a primitive is that of :mod:`.ops`.
+(``softmax_cross_entropy``). The contract of a primitive is that of :mod:`.primitive`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,17 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .ops import Array, Needs, _define, _log_softmax_forward
+from .ops import _log_softmax_forward
+from .primitive import Array, Needs, define
 
-__all__ = ["FUSED_ACTIVATIONS"]
+__all__ = [
+    "DENSE",
+    "FUSED_ACTIVATIONS",
+    "LINEAR",
+    "SOFTMAX_CROSS_ENTROPY",
+    "SQUARED_ERROR",
+    "SUM_SQUARES",
+]
 
 
 # Constant vectors for the fast reductions and the ReLU below, cached per dtype and
@@ -84,7 +92,7 @@ def _linear_vjp(g: Array, out: Array, x: Array, w: Array, b: Any = None, *, need
 
 # linear(x, W, b) = x Wᵀ + b: fused for speed (one node per dense layer; skips ∂x when
 # the input needs no gradient).
-_define("linear", _linear_forward, _linear_vjp)
+LINEAR = define("linear", _linear_forward, _linear_vjp)
 
 
 # ------------------------------------------------------- softmax cross-entropy
@@ -217,7 +225,9 @@ def _softmax_ce_vjp(
 # softmax_cross_entropy(z, y) = −Σ_k y_k log softmax(z)_k per sample (or integer labels),
 # or scale·Σ of it over all samples when scale is given (the loss's mean or sum in one
 # node): fused for stability and speed; its gradient w.r.t. z is softmax(z)·Σy − y.
-_define("softmax_cross_entropy", _softmax_ce_forward, _softmax_ce_vjp, saves=True)
+SOFTMAX_CROSS_ENTROPY = define(
+    "softmax_cross_entropy", _softmax_ce_forward, _softmax_ce_vjp, saves=True
+)
 
 # ----------------------------------------------------------------------- dense
 # Small networks pay the engine's per-node cost on every step, so a dense layer with one
@@ -258,7 +268,7 @@ def _dense_vjp(g: Array, out: Array, x: Array, w: Array, b: Any = None, *, needs
     return _linear_vjp(gz, out, x, w, b, needs=needs)
 
 
-_define("dense", _dense_forward, _dense_vjp)
+DENSE = define("dense", _dense_forward, _dense_vjp)
 
 
 def _squared_error_forward(pred: Any, target: Any, *, scale: float) -> Array:
@@ -279,7 +289,7 @@ def _squared_error_vjp(g: Array, out: Array, pred: Any, target: Any, *, needs: N
 
 
 # squared_error(ŷ, y, scale) = scale·Σ(ŷ − y)²: the least-squares losses in one node.
-_define("squared_error", _squared_error_forward, _squared_error_vjp)
+SQUARED_ERROR = define("squared_error", _squared_error_forward, _squared_error_vjp)
 
 
 def _sum_squares_forward(x: Array, *, scale: float) -> Array:
@@ -293,4 +303,4 @@ def _sum_squares_vjp(g: Array, out: Array, x: Array, *, needs: Needs, scale: flo
 
 # sum_squares(x, scale) = scale·Σx²: the L2 penalty ½λ‖W‖² in one node and two passes
 # (a BLAS dot, then 2·scale·g·x); composed, it took seven passes over the kernel.
-_define("sum_squares", _sum_squares_forward, _sum_squares_vjp)
+SUM_SQUARES = define("sum_squares", _sum_squares_forward, _sum_squares_vjp)

@@ -1,19 +1,11 @@
-"""Primitives: each operation's forward and vector-Jacobian product side by side.
+"""The elementary primitives: each operation's forward and VJP side by side.
 
-A primitive is ``Primitive(name, forward, vjp)``:
-
-* ``forward(*inputs, **params) -> ndarray`` computes the value from NumPy arrays (or
-  Python scalars for constant operands);
-* ``vjp(g, out, *inputs, needs, **params) -> tuple`` returns one entry per input, the
-  gradient of the loss with respect to that input given ``g`` = ∂L/∂out, or ``None``
-  where ``needs[i]`` is false (the rule may skip that work). Gradients may keep the
-  broadcast shape: the engine sums them back to each input's shape.
-
-Everything else in ffnn (activations, losses, layers) is composed from these. An
-operation is a primitive only for numerical stability or speed; the reason is given
-beside each such block. The primitives that fuse several operations into one node
-(``linear``, ``dense``, ``squared_error``, ``softmax_cross_entropy``) are in
-:mod:`.fused`. This module imports NumPy and ``scipy.special`` only.
+The contract of a primitive is that of :mod:`.primitive`. Everything else in ffnn
+(activations, losses, layers) is composed from these. An operation is a primitive only
+for numerical stability or speed; the reason is given beside each such block. The
+primitives that fuse several operations into one node (``linear``, ``dense``,
+``squared_error``, ``sum_squares``, ``softmax_cross_entropy``) are in :mod:`.fused`.
+This module imports NumPy and ``scipy.special`` only.
 """
 
 from __future__ import annotations
@@ -25,47 +17,9 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-__all__ = ["PRIMITIVES", "Primitive"]
+from .primitive import PRIMITIVES, Array, Needs, define
 
-Array = np.ndarray
-Needs = tuple[bool, ...]
-
-
-class Primitive:
-    """A differentiable operation: its name, forward function and VJP rule.
-
-    A primitive that ``saves`` gets a keyword ``saved`` in both functions: a dict the
-    forward may fill with intermediate arrays when the call is recorded for backward
-    (``None`` otherwise), handed to the VJP unchanged. The VJP must not modify what it
-    finds there (``retain_graph=True`` runs it again) and must still work without it.
-    """
-
-    __slots__ = ("forward", "name", "saves", "vjp")
-
-    def __init__(
-        self, name: str, forward: Callable[..., Any], vjp: Callable[..., Any], saves: bool = False
-    ):
-        self.name = name
-        self.forward = forward
-        self.vjp = vjp
-        self.saves = saves
-
-    def __repr__(self) -> str:
-        return f"Primitive({self.name!r})"
-
-
-PRIMITIVES: dict[str, Primitive] = {}
-
-
-def _define(
-    name: str, forward: Callable[..., Any], vjp: Callable[..., Any], saves: bool = False
-) -> Primitive:
-    if name in PRIMITIVES:  # pragma: no cover - a programming error in this module
-        raise RuntimeError(f"primitive {name!r} defined twice")
-    prim = Primitive(name, forward, vjp, saves)
-    PRIMITIVES[name] = prim
-    return prim
-
+__all__ = ["PRIMITIVES"]
 
 def _binary_forward(ufunc: Callable[..., Array], name: str) -> Callable[..., Array]:
     def forward(a: Any, b: Any) -> Array:
@@ -81,17 +35,17 @@ def _binary_forward(ufunc: Callable[..., Array], name: str) -> Callable[..., Arr
 
 
 # --------------------------------------------------------------------- arithmetic
-_define(
+define(
     "add",
     _binary_forward(np.add, "add"),
     lambda g, out, a, b, *, needs: (g, g),
 )
-_define(
+define(
     "subtract",
     _binary_forward(np.subtract, "subtract"),
     lambda g, out, a, b, *, needs: (g, -g if needs[1] else None),
 )
-_define(
+define(
     "multiply",
     _binary_forward(np.multiply, "multiply"),
     lambda g, out, a, b, *, needs: (g * b if needs[0] else None, g * a if needs[1] else None),
@@ -104,8 +58,8 @@ def _divide_vjp(g: Array, out: Array, a: Any, b: Any, *, needs: Needs) -> tuple[
     return ga, gb
 
 
-_define("divide", _binary_forward(np.true_divide, "divide"), _divide_vjp)
-_define("negative", np.negative, lambda g, out, x, *, needs: (-g,))
+define("divide", _binary_forward(np.true_divide, "divide"), _divide_vjp)
+define("negative", np.negative, lambda g, out, x, *, needs: (-g,))
 
 
 def _power_forward(x: Any, y: Any) -> Array:
@@ -125,30 +79,30 @@ def _power_vjp(g: Array, out: Array, x: Any, y: Any, *, needs: Needs) -> tuple[A
     return gx, gy
 
 
-_define("power", _power_forward, _power_vjp)
+define("power", _power_forward, _power_vjp)
 
 # ------------------------------------------------------------------- elementwise
-_define("exp", np.exp, lambda g, out, x, *, needs: (g * out,))
-_define("log", np.log, lambda g, out, x, *, needs: (g / x,))
-_define("sqrt", np.sqrt, lambda g, out, x, *, needs: (g / (2 * out),))
-_define("abs", np.abs, lambda g, out, x, *, needs: (g * np.sign(x),))
+define("exp", np.exp, lambda g, out, x, *, needs: (g * out,))
+define("log", np.log, lambda g, out, x, *, needs: (g / x,))
+define("sqrt", np.sqrt, lambda g, out, x, *, needs: (g / (2 * out),))
+define("abs", np.abs, lambda g, out, x, *, needs: (g * np.sign(x),))
 # sign: piecewise constant, so its gradient is zero everywhere (the perceptron's step).
-_define("sign", np.sign, lambda g, out, x, *, needs: (np.zeros_like(g),))
+define("sign", np.sign, lambda g, out, x, *, needs: (np.zeros_like(g),))
 # tanh: a primitive so that the VJP reuses the output: 1 - tanh².
-_define("tanh", np.tanh, lambda g, out, x, *, needs: (g * (1 - out * out),))
+define("tanh", np.tanh, lambda g, out, x, *, needs: (g * (1 - out * out),))
 # sigmoid: stable for any |x| (scipy's expit never overflows); VJP reuses σ(1 − σ).
-_define("sigmoid", special.expit, lambda g, out, x, *, needs: (g * out * (1 - out),))
+define("sigmoid", special.expit, lambda g, out, x, *, needs: (g * out * (1 - out),))
 # softplus = log(1 + eˣ): stable through logaddexp; its derivative is σ(x).
-_define(
+define(
     "softplus",
     lambda x: np.logaddexp(0, x),
     lambda g, out, x, *, needs: (g * special.expit(x),),
 )
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # erf has no composite in NumPy; scipy's is exact to the last bit and keeps float32.
-_define("erf", special.erf, lambda g, out, x, *, needs: (g * _TWO_OVER_SQRT_PI * np.exp(-x * x),))
+define("erf", special.erf, lambda g, out, x, *, needs: (g * _TWO_OVER_SQRT_PI * np.exp(-x * x),))
 # relu: for speed (one mask from the output instead of maximum's tie-splitting rule).
-_define(
+define(
     "relu",
     lambda x: np.maximum(x, 0),
     lambda g, out, x, *, needs: (g * (out > 0),),
@@ -169,8 +123,8 @@ def _minmax_vjp(pick: Callable[..., Array]) -> Callable[..., tuple[Any, ...]]:
     return vjp
 
 
-_define("maximum", _binary_forward(np.maximum, "maximum"), _minmax_vjp(np.greater))
-_define("minimum", _binary_forward(np.minimum, "minimum"), _minmax_vjp(np.less))
+define("maximum", _binary_forward(np.maximum, "maximum"), _minmax_vjp(np.greater))
+define("minimum", _binary_forward(np.minimum, "minimum"), _minmax_vjp(np.less))
 
 
 def _where_forward(x: Any, y: Any, *, condition: Array) -> Array:
@@ -190,7 +144,7 @@ def _where_vjp(g: Array, out: Array, x: Any, y: Any, *, needs: Needs, condition:
     return gx, gy
 
 
-_define("where", _where_forward, _where_vjp)
+define("where", _where_forward, _where_vjp)
 
 
 def _clip_vjp(g: Array, out: Array, x: Array, *, needs: Needs, a_min: Any, a_max: Any) -> Any:
@@ -202,14 +156,14 @@ def _clip_vjp(g: Array, out: Array, x: Array, *, needs: Needs, a_min: Any, a_max
     return (g * inside,)
 
 
-_define("clip", lambda x, *, a_min, a_max: np.clip(x, a_min, a_max), _clip_vjp)
+define("clip", lambda x, *, a_min, a_max: np.clip(x, a_min, a_max), _clip_vjp)
 
 
 def _astype_forward(x: Array, *, dtype: Any) -> Array:
     return x.astype(dtype)
 
 
-_define(
+define(
     "astype",
     _astype_forward,
     lambda g, out, x, *, needs, dtype: (g.astype(np.result_type(x)),),
@@ -242,12 +196,12 @@ def _count(shape: tuple[int, ...], axis: Any) -> int:
     return math.prod(shape[a] for a in _axes(axis, len(shape)))
 
 
-_define(
+define(
     "sum",
     lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
     lambda g, out, x, *, needs, axis, keepdims: (_expand(g, x, axis, keepdims),),
 )
-_define(
+define(
     "mean",
     lambda x, *, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
     lambda g, out, x, *, needs, axis, keepdims: (
@@ -264,8 +218,8 @@ def _extremum_vjp(g: Array, out: Array, x: Array, *, needs: Needs, axis: Any, ke
     return (chosen * (gk / count),)
 
 
-_define("max", lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), _extremum_vjp)
-_define("min", lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims), _extremum_vjp)
+define("max", lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), _extremum_vjp)
+define("min", lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims), _extremum_vjp)
 
 
 def _max_shift(x: Array, axis: Any) -> Array:
@@ -283,7 +237,7 @@ def _logsumexp_forward(x: Array, *, axis: Any, keepdims: bool) -> Array:
 # logsumexp, log_softmax, softmax: primitives for stability (shift by the maximum).
 # The VJP of logsumexp is softmax(x), computed from the shifted x: exp(x − out) would
 # carry the rounding error of out (an ulp of 1000 in float32 is 6e-5) into the gradient.
-_define(
+define(
     "logsumexp",
     _logsumexp_forward,
     lambda g, out, x, *, needs, axis, keepdims: (
@@ -299,7 +253,7 @@ def _log_softmax_forward(x: Array, *, axis: Any) -> Array:
     return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
 
 
-_define(
+define(
     "log_softmax",
     _log_softmax_forward,
     lambda g, out, x, *, needs, axis: (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),),
@@ -312,7 +266,7 @@ def _softmax_forward(x: Array, *, axis: Any) -> Array:
     return e
 
 
-_define(
+define(
     "softmax",
     _softmax_forward,
     lambda g, out, x, *, needs, axis: (out * (g - np.sum(g * out, axis=axis, keepdims=True)),),
@@ -354,11 +308,11 @@ def _matmul_vjp(g: Array, out: Array, a: Array, b: Array, *, needs: Needs) -> tu
     return ga, gb
 
 
-_define("matmul", _matmul_forward, _matmul_vjp)
+define("matmul", _matmul_forward, _matmul_vjp)
 
 
 # ---------------------------------------------------------------------- structure
-_define(
+define(
     "reshape",
     lambda x, *, shape: np.reshape(x, shape),
     lambda g, out, x, *, needs, shape: (np.reshape(g, x.shape),),
@@ -373,7 +327,7 @@ def _transpose_vjp(g: Array, out: Array, x: Array, *, needs: Needs, axes: Any) -
     return (np.transpose(g, np.argsort([a % x.ndim for a in axes])),)
 
 
-_define("transpose", lambda x, *, axes: np.transpose(x, axes), _transpose_vjp)
+define("transpose", lambda x, *, axes: np.transpose(x, axes), _transpose_vjp)
 
 
 def _is_basic(index: Any) -> bool:
@@ -392,7 +346,7 @@ def _getitem_vjp(g: Array, out: Array, x: Array, *, needs: Needs, index: Any) ->
     return (gx,)
 
 
-_define("getitem", lambda x, *, index: x[index], _getitem_vjp)
+define("getitem", lambda x, *, index: x[index], _getitem_vjp)
 
 
 def _concatenate_vjp(g: Array, out: Array, *xs: Array, needs: Needs, axis: int) -> Any:
@@ -408,7 +362,7 @@ def _concatenate_forward(*xs: Array, axis: int) -> Array:
         raise ValueError(f"concatenate along axis {axis}: shapes {shapes} do not fit") from None
 
 
-_define("concatenate", _concatenate_forward, _concatenate_vjp)
+define("concatenate", _concatenate_forward, _concatenate_vjp)
 
 
 def _stack_forward(*xs: Array, axis: int) -> Array:
@@ -419,7 +373,7 @@ def _stack_forward(*xs: Array, axis: int) -> Array:
         raise ValueError(f"stack: all inputs need the same shape, got {shapes}") from None
 
 
-_define(
+define(
     "stack",
     _stack_forward,
     lambda g, out, *xs, needs, axis: tuple(
@@ -427,7 +381,3 @@ _define(
     ),
 )
 
-
-# The fused primitives (linear, dense, squared_error, softmax_cross_entropy) live in
-# fused.py; importing it here keeps PRIMITIVES complete whoever imports this module.
-from . import fused as _fused  # noqa: E402,F401

@@ -24,7 +24,7 @@ from .mode import _MODE, enable_grad, is_grad_enabled, no_grad
 from .ops import PRIMITIVES as _P
 
 if TYPE_CHECKING:
-    from .ops import Primitive
+    from .primitive import Primitive
 
 __all__ = [
     "Tensor",
@@ -52,6 +52,14 @@ def _check_dtype(dtype: np.dtype[Any], what: str = "data") -> None:
             "(integers and booleans are converted to float32; complex, object, string and "
             "float16 data are rejected)"
         )
+
+
+def float_dtype(dtype: Any, what: str) -> np.dtype[Any]:
+    """``dtype`` as a NumPy dtype if it is float32 or float64; TypeError naming ``what``."""
+    dt = np.dtype(dtype)
+    if dt not in _FLOAT_DTYPES:
+        raise TypeError(f"{what}: unsupported dtype {dt}; use float32 or float64")
+    return dt
 
 
 def as_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -239,9 +247,7 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         """Return a differentiable copy converted to ``dtype`` (float32 or float64)."""
-        from . import functions as F
-
-        return F.astype(self, dtype)
+        return apply(_P["astype"], self, dtype=float_dtype(dtype, "astype"))
 
     # ---------------------------------------------------------------- backward
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..nn import diagnostics
+from . import diagnostics
 from .callbacks import Callback, Logs
 
 __all__ = ["DiagnosticsCallback"]

@@ -1,9 +1,7 @@
 """Classification losses: binary, categorical and sparse categorical cross-entropy; hinge.
 
-Part of :mod:`ffnn.nn.losses`, which imports this module and registers these classes in
-its :data:`~ffnn.nn.losses.LOSSES` registry; import them from there (or from the public
-:mod:`ffnn.losses`). The cross-entropies have stable logits forms (:meth:`Loss.with_logits`)
-and fuse with a ``sigmoid`` or ``softmax`` output.
+The cross-entropies have stable logits forms (:meth:`Loss.with_logits`) and fuse with a
+``sigmoid`` or ``softmax`` output.
 """
 
 from __future__ import annotations
@@ -12,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import autodiff as F
-from ..autodiff import Tensor
-from .losses import Loss, _finite_range, _per_sample
+from ... import autodiff as F
+from ...autodiff import Tensor
+from .base import Loss, _finite_range, _per_sample
 
 __all__ = [
     "EPSILON",

@@ -10,7 +10,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ._cli_data import (
+from ..training import Sequential
+from .data import (
     CLIError,
     Table,
     encode_labels,
@@ -19,8 +20,7 @@ from ._cli_data import (
     read_csv,
     regression_targets,
 )
-from ._cli_model import Spec, load_model, predict_labels, scores
-from .training import Sequential
+from .model import Spec, load_model, predict_labels, scores
 
 __all__ = ["feature_matrix", "run_evaluate", "run_info", "run_predict"]
 

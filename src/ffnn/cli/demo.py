@@ -15,12 +15,12 @@ import warnings
 
 import numpy as np
 
-from . import datasets
-from .exceptions import ConvergenceWarning
-from .nn.layers import Dense
-from .optim import LevenbergMarquardt
-from .perceptron import Perceptron
-from .training import Sequential
+from .. import datasets
+from ..exceptions import ConvergenceWarning
+from ..nn.layers import Dense
+from ..optim import LevenbergMarquardt
+from ..perceptron import Perceptron
+from ..training import Sequential
 
 __all__ = ["run_demo"]
 

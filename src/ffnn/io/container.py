@@ -29,7 +29,7 @@ import numpy as np
 import safetensors
 import safetensors.numpy
 
-from .exceptions import ModelFileError
+from ..exceptions import ModelFileError
 
 __all__ = ["DTYPES", "MAX_HEADER_BYTES", "MAX_NDIM", "no_duplicate_keys", "read_container"]
 

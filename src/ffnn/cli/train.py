@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from . import datasets
-from . import optimizers as optimizers_mod
-from ._cli_data import (
+from .. import datasets
+from .. import optimizers as optimizers_mod
+from ..training import Sequential
+from ..training.callbacks import EarlyStopping
+from .data import (
     CLIError,
     Scaler,
     class_names,
@@ -22,9 +24,7 @@ from ._cli_data import (
     read_csv,
     regression_targets,
 )
-from ._cli_model import Spec, build_model, loss_for, scores
-from .training import Sequential
-from .training.callbacks import EarlyStopping
+from .model import Spec, build_model, loss_for, scores
 
 __all__ = ["DEFAULT_DATA", "TrainingData", "load_training_data", "run_train", "split_rows"]
 
@@ -195,7 +195,7 @@ def _summary(args: argparse.Namespace, data: TrainingData, history: Any, model: 
 
 def run_train(args: argparse.Namespace) -> int:
     """The ``train`` subcommand."""
-    from . import io as model_io
+    from .. import io as model_io
 
     _check_out(args.out)
     optimizer = _optimizer(args.solver, args.learning_rate)

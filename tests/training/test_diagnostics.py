@@ -1,4 +1,4 @@
-"""Tests of ffnn.nn.diagnostics: dead ReLU units, saturated units, gradient norms, callback."""
+"""Tests of ffnn.training.diagnostics: dead ReLUs, saturated units, gradient norms, callback."""
 
 from __future__ import annotations
 

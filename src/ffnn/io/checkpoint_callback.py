@@ -6,7 +6,8 @@ import math
 import os
 from typing import Any
 
-from .callbacks import Callback, History, Logs, _monitored, _resolve_mode
+from ..training.callbacks import Callback, History, Logs, _monitored, _resolve_mode
+from .checkpoint import save_checkpoint
 
 __all__ = ["ModelCheckpoint"]
 
@@ -100,11 +101,9 @@ class ModelCheckpoint(Callback):
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(f"ModelCheckpoint cannot format the path {self.path!r}: {exc!r}; "
                              f"available fields: epoch, {', '.join(sorted(logs))}") from exc
-        from .. import io  # io builds on training, so import it when first needed
-
         current = getattr(self.model, "history", None) or History()
         history = History(current.history, current.epoch)
         history.on_epoch_end(epoch, logs)
-        io.save_checkpoint(self.model, path, epoch + 1, history=history,
-                           shuffle_rng=getattr(self.model, "_shuffle_rng", None))
+        save_checkpoint(self.model, path, epoch + 1, history=history,
+                        shuffle_rng=getattr(self.model, "_shuffle_rng", None))
         self.last_path = path

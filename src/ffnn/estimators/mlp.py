@@ -1,12 +1,4 @@
-"""scikit-learn estimators: :class:`MLPClassifier`, :class:`MLPRegressor` and
-:class:`PerceptronClassifier`.
-
-They follow scikit-learn's estimator contract to the letter (``__init__`` stores the
-parameters, ``fit`` validates them, fitted attributes end in ``_``, ``random_state``
-re-seeds every ``fit``) and pass ``sklearn.utils.estimator_checks``, so they work in
-pipelines, grid searches and cross-validation. The networks are :class:`ffnn.Sequential`
-models (``model_``) trained by the library's own optimisers; see docs/estimators.md.
-"""
+"""The multi-layer perceptron estimators: :class:`MLPClassifier` and :class:`MLPRegressor`."""
 
 from __future__ import annotations
 
@@ -19,10 +11,9 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
-from ._estimator_perceptron import PerceptronClassifier
-from ._estimator_utils import BaseMLP
+from .base import BaseMLP
 
-__all__ = ["MLPClassifier", "MLPRegressor", "PerceptronClassifier"]
+__all__ = ["MLPClassifier", "MLPRegressor"]
 
 
 def _stochastic(estimator: BaseMLP) -> bool:

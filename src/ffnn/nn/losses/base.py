@@ -1,4 +1,4 @@
-"""Loss functions: ``loss(y_true, y_pred) -> scalar Tensor``; :data:`LOSSES` registry.
+"""The :class:`Loss` contract, its shared helpers and :class:`CustomLoss`.
 
 Samples are the rows (axis 0) of ``y_pred``; "outputs" are its remaining axes. Each
 loss states its normalisation. With ``sample_weight`` w a mean over samples becomes the
@@ -9,39 +9,21 @@ Fused output path: a loss whose :attr:`Loss.fuses_with` names an output activati
 ("sigmoid" or "softmax") has a stable logits form, :meth:`Loss.with_logits`; the model
 feeds it the pre-activation logits instead of the probabilities when its last
 activation is that one. Targets arrive as NumPy arrays (or Tensors, taken as constants).
-
-This module holds the base class, the regression losses and :class:`CustomLoss`; the
-classification losses (cross-entropies, hinge) live in
-:mod:`ffnn.nn.classification_losses` and are re-exported and registered here.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
-from .. import autodiff as F
-from .._registry import Registry
-from ..autodiff import Tensor
+from ... import autodiff as F
+from ...autodiff import Tensor
 
-__all__ = [
-    "EPSILON",
-    "LOSSES",
-    "BinaryCrossentropy",
-    "CategoricalCrossentropy",
-    "CustomLoss",
-    "Hinge",
-    "Loss",
-    "MeanAbsoluteError",
-    "MeanSquaredError",
-    "QuadraticCost",
-    "SparseCategoricalCrossentropy",
-    "SumSquaredError",
-    "get",
-]
+__all__ = ["CustomLoss", "Loss"]
+
 
 def _per_sample(t: Tensor, op: Callable[..., Tensor]) -> Tensor:
     """Reduce every axis but the first with ``op`` (sum or mean); (N,) is left as is."""
@@ -183,72 +165,6 @@ def _weights(sample_weight: Any, n: int, dtype: Any, name: str) -> np.ndarray:
     return w
 
 
-class _Squared(Loss):
-    """Shared code of the least-squares losses: c·Σₙ Σₖ rₙₖ² with r = ŷ − y."""
-
-    _factor: Callable[[int, int], float]
-
-    def per_sample(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
-        r = y_pred - y
-        n, k = y_pred.shape[0], y_pred.size // y_pred.shape[0]
-        c = self.least_squares_factor(n, k) * (n if self.reduction == "mean" else 1)
-        return _per_sample(r * r, F.sum) * c
-
-    def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
-        c = self.least_squares_factor(y_pred.shape[0], y_pred.size // y_pred.shape[0])
-        return F.squared_error(y_pred, y, c)
-
-    def least_squares_factor(self, n_samples: int, n_outputs: int) -> float:
-        return type(self)._factor(n_samples, n_outputs)
-
-
-class MeanSquaredError(_Squared):
-    """L = (1/(N·K)) Σₙ Σₖ (yₙₖ − ŷₙₖ)², the mean over samples and outputs.
-
-    As Keras's ``mse`` and PyTorch's ``mse_loss``; least-squares factor 1/(N·K).
-    """
-
-    name = "mse"
-    _factor = staticmethod(lambda n, k: 1.0 / (n * k))
-
-
-class SumSquaredError(_Squared):
-    """L = Σₙ Σₖ (yₙₖ − ŷₙₖ)², the sum over samples and outputs (MATLAB's ``sse``).
-
-    Weighted: Σₙ wₙ Σₖ (yₙₖ − ŷₙₖ)². Least-squares factor 1.
-    """
-
-    name = "sse"
-    reduction = "sum"
-    _factor = staticmethod(lambda n, k: 1.0)
-
-
-class QuadraticCost(_Squared):
-    """L = (1/N) Σₙ ½‖yₙ − ŷₙ‖², the notes' quadratic cost (mean over samples of half
-    the squared error norm); its gradient with respect to ŷₙ is (ŷₙ − yₙ)/N.
-
-    Least-squares factor 1/(2N).
-    """
-
-    name = "quadratic"
-    _factor = staticmethod(lambda n, k: 0.5 / n)
-
-
-class MeanAbsoluteError(Loss):
-    """L = (1/(N·K)) Σₙ Σₖ |yₙₖ − ŷₙₖ|, the mean over samples and outputs.
-
-    As Keras's ``mae`` and PyTorch's ``l1_loss``; the gradient at a zero residual is 0.
-    """
-
-    name = "mae"
-
-    def per_sample(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
-        return _per_sample(F.abs(y_pred - y), F.mean)
-
-    def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
-        return F.mean(F.abs(y_pred - y))
-
-
 class CustomLoss(Loss):
     """A plain callable ``fn(y_true, y_pred) -> Tensor`` used as a loss (not serialisable).
 
@@ -283,7 +199,7 @@ class CustomLoss(Loss):
 
     def get_config(self) -> dict[str, Any]:
         raise TypeError(f"loss {self.name!r} wraps a plain callable and cannot be serialised; "
-                        f"use one of the registered losses: {', '.join(LOSSES.names())}")
+                        "use a registered loss name (ffnn.losses.LOSSES)")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CustomLoss) and other.fn is self.fn
@@ -293,46 +209,3 @@ class CustomLoss(Loss):
 
     def __repr__(self) -> str:
         return f"CustomLoss({self.fn!r})"
-
-
-# The classification losses live in classification_losses.py, which builds on Loss and the
-# helpers above; importing them here keeps LOSSES complete whoever imports this module.
-from .classification_losses import (  # noqa: E402
-    EPSILON,
-    BinaryCrossentropy,
-    CategoricalCrossentropy,
-    Hinge,
-    SparseCategoricalCrossentropy,
-)
-
-LOSSES: Registry[type[Loss]] = Registry("loss")
-LOSSES.register("mse", MeanSquaredError, aliases=("mean_squared_error",))
-LOSSES.register("sse", SumSquaredError, aliases=("sum_squared_error",))
-LOSSES.register("quadratic", QuadraticCost)
-LOSSES.register("mae", MeanAbsoluteError, aliases=("mean_absolute_error",))
-LOSSES.register("binary_crossentropy", BinaryCrossentropy)
-LOSSES.register("categorical_crossentropy", CategoricalCrossentropy)
-LOSSES.register("sparse_categorical_crossentropy", SparseCategoricalCrossentropy)
-LOSSES.register("hinge", Hinge)
-
-
-def get(identifier: Any) -> Loss:
-    """Resolve a loss identifier.
-
-    Parameters
-    ----------
-    identifier : str, dict, Loss or callable
-        A registry name (``"mse"``), a config
-        (``{"name": "categorical_crossentropy", "from_logits": True}``), a :class:`Loss`
-        (returned as is) or a callable ``fn(y_true, y_pred) -> Tensor`` (wrapped in
-        :class:`CustomLoss`).
-
-    Raises
-    ------
-    ValueError
-        For an unknown name (listing the valid names) or unexpected parameters.
-    TypeError
-        For any other kind of identifier, including None.
-    """
-    return cast(Loss, LOSSES.resolve(
-        identifier, Loss, CustomLoss, "a", "a Loss or a callable(y_true, y_pred)"))

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ._cli_data import CLIError, Scaler
-from .nn.layers import Dense
-from .optim import LevenbergMarquardt, Optimizer
-from .training import Sequential
+from ..nn.layers import Dense
+from ..optim import LevenbergMarquardt, Optimizer
+from ..training import Sequential
+from .data import CLIError, Scaler
 
 __all__ = [
     "FORMAT",
@@ -181,7 +181,7 @@ def load_model(path: str) -> tuple[Sequential, dict[str, Any]]:
     A missing file or a file that fails validation (``ffnn.ModelFileError``) is a
     CLIError.
     """
-    from . import io as model_io
+    from .. import io as model_io
 
     if not os.path.exists(path):
         raise CLIError(f"{path}: no such file")

@@ -1,9 +1,4 @@
-"""Less common layers: maxout units, radial basis functions and the parametric ReLU.
-
-They follow the contract of :class:`~ffnn.nn.layers.Layer` and are registered in the
-single ``LAYERS`` registry by :mod:`ffnn.nn.layers`, which imports this module; import
-them from there (or from ``ffnn.layers``).
-"""
+"""Less common layers: maxout units, radial basis functions and the parametric ReLU."""
 
 from __future__ import annotations
 
@@ -11,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import autodiff as ad
-from ..autodiff import Tensor
-from . import initializers, regularizers
-from .layers import Layer, Shape, _features, _positive_int, _weights_config
+from ... import autodiff as ad
+from ...autodiff import Tensor
+from .. import initializers, regularizers
+from .base import Layer, Shape, _features, _positive_int, _weights_config
 
 __all__ = ["RBF", "Maxout", "PReLU"]
 

@@ -1,16 +1,8 @@
-"""Model files and checkpoints: one ``.safetensors`` file, no pickle anywhere.
+"""Saving and loading models: one ``.safetensors`` file, no pickle anywhere.
 
-A model file holds the weights as tensors named ``<layer name>/<param name>`` (e.g.
-``dense_1/kernel``), the optimiser's state arrays as ``optimizer/<param index>/<slot>``,
-and one JSON document under the key ``"ffnn"`` of the safetensors ``__metadata__``:
-the format version, the architecture (each layer's registry class name and
-``get_config()``), the model's name, seed, dtype and input width, the compile settings,
-the optimiser's scalar state, the training history, the caller's ``metadata`` and, for
-checkpoints, the epoch and the generators' states. See ``docs/model_files.md``.
-
-Loading looks every name up in ffnn's registries (a closed allowlist), rebuilds the
-model from its config and checks every tensor against it; any failure raises
-:class:`~ffnn.exceptions.ModelFileError`. Writes are atomic.
+See :mod:`ffnn.io` for the file's layout. Loading looks every name up in ffnn's
+registries (a closed allowlist), rebuilds the model from its config and checks every
+tensor against it; any failure raises :class:`~ffnn.exceptions.ModelFileError`.
 """
 
 from __future__ import annotations
@@ -18,29 +10,21 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import safetensors.numpy
 
-from . import _io_schema as schema
-from ._safetensors_check import no_duplicate_keys, read_container
-from .exceptions import ModelFileError
-from .nn.layers import LAYERS, Layer
-from .nn.metrics import METRICS
-from .training import Sequential
-from .training.callbacks import History
+from ..exceptions import ModelFileError
+from ..nn.layers import LAYERS, Layer
+from ..nn.metrics import METRICS
+from ..training import Sequential
+from ..training.callbacks import History
+from . import schema
+from .atomic import atomic_write
+from .container import no_duplicate_keys, read_container
 
-__all__ = [
-    "FORMAT_VERSION",
-    "Checkpoint",
-    "ModelFileError",
-    "load",
-    "load_checkpoint",
-    "save",
-    "save_checkpoint",
-]
+__all__ = ["FORMAT_VERSION", "load", "save"]
 
 #: Version of the JSON document; files from a newer version are refused.
 FORMAT_VERSION = 1
@@ -97,7 +81,7 @@ def _history_entry(history: History | None) -> dict[str, Any] | None:
             "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}}
 
 
-def _encode(model: Sequential, metadata: Any, history: History | None,
+def encode(model: Sequential, metadata: Any, history: History | None,
             training: dict[str, Any] | None) -> bytes:
     """The bytes of the safetensors file for ``model``."""
     if not model.built:
@@ -128,32 +112,6 @@ def _encode(model: Sequential, metadata: Any, history: History | None,
     return safetensors.numpy.save(tensors, metadata={_KEY: text})
 
 
-def _atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to a new file beside ``path``, fsync it, then rename it over ``path``.
-
-    A failure at any point removes the temporary file and leaves ``path`` as it was.
-    """
-    directory, base = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{base}.{os.urandom(6).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def save(model: Sequential, path: str | os.PathLike[str],
          metadata: Mapping[str, Any] | None = None) -> None:
     """Save a built model to one ``.safetensors`` file, atomically.
@@ -176,7 +134,7 @@ def save(model: Sequential, path: str | os.PathLike[str],
         loss or metric that is a plain Python callable (not in ffnn's registries), or
         ``metadata`` is not JSON-serialisable.
     """
-    _atomic_write(os.fspath(path), _encode(model, metadata, model.history, None))
+    atomic_write(os.fspath(path), encode(model, metadata, model.history, None))
 
 
 # ----------------------------------------------------------------------- loading
@@ -250,7 +208,7 @@ def _rebuild(doc: dict[str, Any], tensors: dict[str, np.ndarray],
     return model
 
 
-def _read(path: str | os.PathLike[str], allow_nonfinite: bool) -> tuple[Sequential, Any]:
+def read(path: str | os.PathLike[str], allow_nonfinite: bool) -> tuple[Sequential, Any]:
     """The model and the document's ``training`` section; ModelFileError on any defect."""
     path = os.fspath(path)
     try:
@@ -284,121 +242,4 @@ def load(path: str | os.PathLike[str], *, allow_nonfinite: bool = False) -> Sequ
         format version, a name outside ffnn's registries, a tensor that is missing,
         extra, or of the wrong shape or dtype, or non-finite values.
     """
-    return _read(path, allow_nonfinite)[0]
-
-
-# ------------------------------------------------------------------- checkpoints
-@dataclass
-class Checkpoint:
-    """What :func:`load_checkpoint` reads back.
-
-    Attributes
-    ----------
-    model : Sequential
-        The model as :func:`load` returns it (dropout generators restored).
-    epoch : int
-        Epochs completed: training resumes at this (0-based) epoch.
-    history : History
-        The history of those epochs.
-    shuffle_rng : numpy.random.Generator or None
-        The fit loop's shuffling generator, ready for the next epoch.
-    dropout_rngs : dict of str to numpy.random.Generator
-        Each Dropout layer's mask generator, by layer name.
-    """
-
-    model: Sequential
-    epoch: int
-    history: History
-    shuffle_rng: np.random.Generator | None = None
-    dropout_rngs: dict[str, np.random.Generator] = field(default_factory=dict)
-
-    def restore(self, model: Sequential) -> None:
-        """Copy the weights, optimiser state and dropout generators into ``model``.
-
-        Raises
-        ------
-        ValueError
-            If ``model`` does not have the same parameter names, shapes and dtypes, or
-            its optimiser is of another kind.
-        """
-        mine = {f"{lay.name}/{k}": p for lay in model.layers for k, p in lay.named_params.items()}
-        saved = {f"{lay.name}/{k}": p for lay in self.model.layers
-                 for k, p in lay.named_params.items()}
-        layout = {k: (p.data.shape, p.data.dtype) for k, p in mine.items()}
-        if layout != {k: (p.data.shape, p.data.dtype) for k, p in saved.items()}:
-            raise ValueError("the checkpoint's parameters (names, shapes, dtypes) differ from "
-                             f"this model's: {sorted(saved)} vs {sorted(mine)}")
-        for key, p in mine.items():
-            np.copyto(p.data, saved[key].data)
-        if self.model.optimizer is not None and self.model.optimizer.built:
-            if model.optimizer is None:
-                raise ValueError("compile the model before resuming from a checkpoint")
-            model.optimizer.load_state_dict(self.model.optimizer.state_dict())
-        for layer in model.layers:
-            if layer.name in self.dropout_rngs:
-                layer.rng = self.dropout_rngs[layer.name]  # type: ignore[attr-defined]
-
-
-def save_checkpoint(model: Sequential, path: str | os.PathLike[str], epoch: int, *,
-                    history: History | None = None,
-                    shuffle_rng: np.random.Generator | None = None) -> None:
-    """Save a model file that can also resume training exactly (atomically).
-
-    Parameters
-    ----------
-    model : Sequential
-    path : str or path-like
-    epoch : int
-        Epochs completed.
-    history : History, optional
-        The history of those epochs.
-    shuffle_rng : numpy.random.Generator, optional
-        The fit loop's shuffling generator. The state of every layer's ``rng``
-        (Dropout) is saved too.
-
-    Raises
-    ------
-    ValueError
-        As :func:`save`, and for a generator not on PCG64 or PCG64DXSM.
-    """
-    rngs = {layer.name: getattr(layer, "rng", None) for layer in model.layers}
-    dropout = {name: schema.generator_state(rng) for name, rng in rngs.items()
-               if isinstance(rng, np.random.Generator)}
-    training = {"epoch": int(epoch), "dropout_rngs": dropout,
-                "shuffle_rng": None if shuffle_rng is None else
-                schema.generator_state(shuffle_rng)}
-    _atomic_write(os.fspath(path), _encode(model, None, history, training))
-
-
-def _checkpoint(model: Sequential, section: Any) -> Checkpoint:
-    if not isinstance(section, dict) or set(section) != {"epoch", "dropout_rngs", "shuffle_rng"}:
-        raise ModelFileError("no valid training section: this is a model file, not a checkpoint")
-    epoch = section["epoch"]
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ModelFileError(f"checkpoint epoch must be an integer >= 0, got {epoch!r}")
-    rngs = section["dropout_rngs"]
-    names = {layer.name for layer in model.layers if hasattr(layer, "rng")}
-    if not isinstance(rngs, dict) or not set(rngs) <= names:
-        raise ModelFileError("dropout_rngs must map the model's Dropout layers to states")
-    dropout = {k: schema.generator(v, f"the generator of layer {k!r}") for k, v in rngs.items()}
-    shuffle = section["shuffle_rng"]
-    for layer in model.layers:
-        if layer.name in dropout:
-            layer.rng = dropout[layer.name]  # type: ignore[attr-defined]
-    return Checkpoint(model, epoch, model.history or History(), None if shuffle is None else
-                      schema.generator(shuffle, "the shuffling generator"), dropout)
-
-
-def load_checkpoint(path: str | os.PathLike[str], *, allow_nonfinite: bool = False) -> Checkpoint:
-    """Read a checkpoint written by :func:`save_checkpoint` (or ``ModelCheckpoint``).
-
-    Raises
-    ------
-    ModelFileError
-        As :func:`load`, and for a model file without training state.
-    """
-    model, training = _read(path, allow_nonfinite)
-    try:
-        return _checkpoint(model, training)
-    except ModelFileError as exc:
-        raise ModelFileError(f"cannot load checkpoint {os.fspath(path)!r}: {exc}") from exc
+    return read(path, allow_nonfinite)[0]

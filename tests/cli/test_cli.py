@@ -287,7 +287,7 @@ def test_early_stopping_stops_before_the_epoch_budget(
     ],
 )
 def test_task_inference_rule(values: list[str], task: str, tmp_path: Path) -> None:
-    from ffnn._cli_data import infer_task, read_csv
+    from ffnn.cli.data import infer_task, read_csv
 
     path = _write(tmp_path / "t.csv", ["x", "t"], [[i, v] for i, v in enumerate(values)])
     assert infer_task(read_csv(str(path)), "t") == task
@@ -480,7 +480,7 @@ def test_numeric_class_labels_round_trip_exactly(
 def test_non_integer_class_labels_are_compared_by_exact_value(tmp_path: Path) -> None:
     """Guards against '0.1' and '0.10' being two classes (they are one number), and
     against float rounding: labels differing beyond float64 precision stay distinct."""
-    from ffnn._cli_data import class_names, encode_labels, infer_task, read_csv
+    from ffnn.cli.data import class_names, encode_labels, infer_task, read_csv
 
     labels = ["0.10", "0.5", "0.1", "1e-1", "0.5000", "0.30000000000000000001", "0.3"]
     path = _write(tmp_path / "f.csv", ["x", "y"], [[i, v] for i, v in enumerate(labels)])
@@ -540,12 +540,12 @@ def test_arithmetic_and_memory_errors_are_reported_without_a_traceback(
     """Guards against ArithmeticError and MemoryError (raised by hostile model files,
     e.g. huge numbers or huge declared arrays) escaping main as a traceback with exit 1:
     they must be one 'ffnn: error:' line and exit 2."""
-    import ffnn._cli_use
+    import ffnn.cli.use
 
     def boom(args: object) -> int:
         raise exc
 
-    monkeypatch.setattr(ffnn._cli_use, "run_info", boom)
+    monkeypatch.setattr(ffnn.cli.use, "run_info", boom)
     code, _, err = _run(capsys, "info", str(tmp_path / "m.safetensors"))
     _assert_user_error(code, err, phrase)
 

@@ -57,7 +57,8 @@ import numpy as np
 
 from .. import autodiff as ad
 from ..autodiff import Tensor
-from .layers import Activation, Dense, Dropout, Layer
+from ..nn.layers import Activation, Dense, Dropout, Layer
+from . import data
 
 __all__ = [
     "DEAD_ACTIVATIONS",
@@ -260,8 +261,6 @@ def _probe(model: Any, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray | None]:
     if y is not None:
         xa, ya, _ = model._validate(x, y)
         return xa, ya
-    from ..training import data  # lazily: training sits above nn
-
     xa = data.as_features(x, model.dtype, model.input_dim)
     model._ensure_built(xa.shape[1])
     return xa, None

@@ -16,9 +16,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import exceptions
-from ._estimator_utils import check_bool, check_number
-from .perceptron import Perceptron
+from .. import exceptions
+from ..perceptron import Perceptron
+from .base import check_bool, check_number
 
 __all__ = ["PerceptronClassifier"]
 

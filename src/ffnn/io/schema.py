@@ -1,4 +1,4 @@
-"""Rebuilding a model from the JSON document of an ffnn model file (for :mod:`ffnn.io`).
+"""Rebuilding a model from the JSON document of an ffnn model file (for :mod:`.model_file`).
 
 Nothing named by the file is imported or called: every layer, activation, initializer,
 regularizer, loss, optimizer, schedule and metric name is looked up in ffnn's own
@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from . import optim
-from .exceptions import ModelFileError
-from .nn import losses
-from .nn.layers import LAYERS, RBF, Activation, Dense, Dropout, Layer, Maxout, PReLU
-from .training import Sequential
-from .training.callbacks import History
+from .. import optim
+from ..exceptions import ModelFileError
+from ..nn import losses
+from ..nn.layers import LAYERS, RBF, Activation, Dense, Dropout, Layer, Maxout, PReLU
+from ..training import Sequential
+from ..training.callbacks import History
 
 __all__ = [
     "BIT_GENERATORS",

@@ -3,7 +3,7 @@
 :class:`BaseMLP` holds the parameters, their validation (done in ``fit``, never in
 ``__init__``), the construction of the :class:`ffnn.Sequential`, and the training
 driver with scikit-learn's stopping rules (:class:`SklearnStopping`). The public
-classes in :mod:`ffnn.estimators` add the target encoding and the prediction methods.
+classes in :mod:`.mlp` add the target encoding and the prediction methods.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import optim
-from .nn.activations import ACTIVATIONS
-from .nn.layers import Dense
-from .nn.regularizers import L2
-from .training import Sequential
-from .training.callbacks import Callback
+from .. import optim
+from ..nn.activations import ACTIVATIONS
+from ..nn.layers import Dense
+from ..nn.regularizers import L2
+from ..training import Sequential
+from ..training.callbacks import Callback
 
 __all__ = ["BaseMLP", "SklearnStopping", "check_bool", "check_choice", "check_number"]
 

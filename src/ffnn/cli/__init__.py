@@ -15,11 +15,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import __version__
-from ._cli_data import MAX_INFERRED_CLASSES, CLIError
-from ._cli_model import TASKS
-from .nn.activations import ACTIVATIONS
-from .optim import OPTIMIZERS
+from .. import __version__
+from ..nn.activations import ACTIVATIONS
+from ..optim import OPTIMIZERS
+from .data import MAX_INFERRED_CLASSES, CLIError
+from .model import TASKS
 
 __all__ = ["build_parser", "main"]
 
@@ -168,7 +168,7 @@ def _add_train(sub: Any) -> None:
                    help="where to save the model (default: model.safetensors)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar or per-epoch lines")
-    p.set_defaults(run=_lazy("_cli_train", "run_train"))
+    p.set_defaults(run=_lazy("train", "run_train"))
 
 
 def _add_model_commands(sub: Any) -> None:
@@ -182,7 +182,7 @@ def _add_model_commands(sub: Any) -> None:
                                                     "and the target column")
     p.add_argument("--target", metavar="COL",
                    help="target column (default: the one the model was trained on)")
-    p.set_defaults(run=_lazy("_cli_use", "run_evaluate"))
+    p.set_defaults(run=_lazy("use", "run_evaluate"))
 
     p = sub.add_parser("predict", help="predict the target for each row of a CSV file",
                        description="Write a CSV file with the input columns and, last, the "
@@ -196,7 +196,7 @@ def _add_model_commands(sub: Any) -> None:
     p.add_argument("data", metavar="DATA.csv",
                    help="rows to predict: the model's feature columns (the target is optional)")
     p.add_argument("--out", metavar="FILE", help="write the CSV here (default: standard output)")
-    p.set_defaults(run=_lazy("_cli_use", "run_predict"))
+    p.set_defaults(run=_lazy("use", "run_predict"))
 
     p = sub.add_parser("info", help="show a model file's architecture and training summary",
                        description="Print the layers, the parameter count, the task, the "
@@ -204,7 +204,7 @@ def _add_model_commands(sub: Any) -> None:
                        epilog="example:\n  ffnn info model.safetensors",
                        formatter_class=_Formatter)
     p.add_argument("model", metavar="MODEL", help="a model file")
-    p.set_defaults(run=_lazy("_cli_use", "run_info"))
+    p.set_defaults(run=_lazy("use", "run_info"))
 
 
 def _add_demo(sub: Any) -> None:
@@ -216,7 +216,7 @@ def _add_demo(sub: Any) -> None:
                        epilog="example:\n  ffnn demo --seed 1", formatter_class=_Formatter)
     p.add_argument("--seed", type=_seed, default=0, metavar="N",
                    help=f"seed of the initial weights, from 0 to {SEED_LIMIT - 1} (default: 0)")
-    p.set_defaults(run=_lazy("_cli_demo", "run_demo"))
+    p.set_defaults(run=_lazy("demo", "run_demo"))
 
 
 def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
@@ -225,7 +225,7 @@ def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         import importlib
 
-        func = getattr(importlib.import_module(f"ffnn.{module}"), name)
+        func = getattr(importlib.import_module(f"ffnn.cli.{module}"), name)
         return int(func(args))
 
     return run
