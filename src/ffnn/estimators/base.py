@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .. import _validation as validation
 from .. import optim
 from ..nn.activations import ACTIVATIONS
 from ..nn.layers import Dense
@@ -40,33 +41,41 @@ FLOAT_DTYPES = (np.float64, np.float32)
 _SEED_MAX = np.iinfo(np.int32).max
 
 
+def _parameter(name: str) -> str:
+    return f"the {name!r} parameter"
+
+
 def check_choice(name: str, value: Any, choices: list[str]) -> str:
-    """``value`` if it is one of ``choices`` (case-insensitive), else a ValueError."""
-    if not isinstance(value, str) or value.lower() not in choices:
-        raise ValueError(
-            f"the {name!r} parameter must be one of {', '.join(choices)}; got {value!r}"
-        )
-    return value.lower()
+    """``value`` lower-cased if it is one of ``choices`` (case-insensitive), else ValueError."""
+    lowered = value.lower() if isinstance(value, str) else value
+    return validation.check_choice(_parameter(name), lowered, choices)
 
 
 def check_number(
     name: str, value: Any, kind: type = numbers.Real, low: float = 0.0, strict: bool = False
 ) -> Any:
-    """``value`` if it is a finite ``kind`` (Real or Integral) ≥ ``low`` (> if ``strict``)."""
-    ok = isinstance(value, kind) and not isinstance(value, (bool, np.bool_))
+    """``value`` if it is a finite ``kind`` (Real or Integral) ≥ ``low`` (> if ``strict``).
+
+    Always ValueError, as scikit-learn's parameter validation (a wrong type is a wrong
+    value of the parameter), with its bound in the message."""
+    if kind is numbers.Integral:
+        ok = validation.is_int(value)
+    else:
+        ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
     ok = ok and np.isfinite(value) and (value > low if strict else value >= low)
     if not ok:
         what = "an integer" if kind is numbers.Integral else "a finite number"
-        raise ValueError(f"the {name!r} parameter must be {what} {'>' if strict else '>='} "
+        raise ValueError(f"{_parameter(name)} must be {what} {'>' if strict else '>='} "
                          f"{low:g}; got {value!r}")
     return value
 
 
 def check_bool(name: str, value: Any) -> bool:
     """``value`` if it is True or False, else a ValueError."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"the {name!r} parameter must be True or False; got {value!r}")
-    return bool(value)
+    try:
+        return validation.check_bool(_parameter(name), value)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class SklearnStopping(Callback):

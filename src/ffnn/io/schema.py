@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import optim
+from .._validation import check_int
 from ..exceptions import ModelFileError
 from ..nn import losses
 from ..nn.layers import LAYERS, RBF, Activation, Dense, Dropout, Layer, Maxout, PReLU
@@ -38,9 +39,7 @@ BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM}
 
 
 def _int(value: Any, what: str, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ModelFileError(f"{what} must be an integer >= {low}, got {value!r}")
-    return value
+    return check_int(what, value, low, error=ModelFileError)
 
 
 def _dict(value: Any, what: str) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .._validation import check_number
 from ..autodiff.tensor import Tensor
 from .base import LearningRate, Optimizer
-from .schedules import check_number
 
 __all__ = ["Adagrad"]
 
@@ -54,8 +54,8 @@ class Adagrad(Optimizer):
     ) -> None:
         self.initial_accumulator_value = check_number(
             "initial_accumulator_value", initial_accumulator_value
-        )
-        self.epsilon = check_number("epsilon", epsilon)
+        , low=0.0)
+        self.epsilon = check_number("epsilon", epsilon, low=0.0)
         super().__init__(
             params,
             learning_rate,

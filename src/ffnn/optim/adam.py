@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .._validation import check_bool, check_number
 from ..autodiff.tensor import Tensor
 from .base import LearningRate, Optimizer
-from .schedules import check_bool, check_number
 
 __all__ = ["Adam", "AdamW"]
 
@@ -63,9 +63,9 @@ class Adam(Optimizer):
         global_clipnorm: float | None = None,
         weight_decay: float = 0.0,
     ) -> None:
-        self.beta_1 = check_number("beta_1", beta_1, high=1.0)
-        self.beta_2 = check_number("beta_2", beta_2, high=1.0)
-        self.epsilon = check_number("epsilon", epsilon)
+        self.beta_1 = check_number("beta_1", beta_1, high=1.0, low=0.0, high_open=True)
+        self.beta_2 = check_number("beta_2", beta_2, high=1.0, low=0.0, high_open=True)
+        self.epsilon = check_number("epsilon", epsilon, low=0.0)
         self.amsgrad = check_bool("amsgrad", amsgrad)
         super().__init__(
             params,

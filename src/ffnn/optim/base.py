@@ -8,9 +8,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._validation import check_number
 from ..autodiff.tensor import Tensor
 from . import schedules as _schedules
-from .schedules import LearningRateSchedule, check_number, constructor_args
+from .schedules import LearningRateSchedule, constructor_args
 
 __all__ = ["LearningRate", "Optimizer"]
 
@@ -142,11 +143,11 @@ class Optimizer:
             raise ValueError(f"set at most one of clipnorm, clipvalue, global_clipnorm: {given}")
         for key, value in clips.items():
             if value is not None:
-                clips[key] = check_number(key, value, low_open=True)
+                clips[key] = check_number(key, value, low_open=True, low=0.0)
         self.clipnorm = clips["clipnorm"]
         self.clipvalue = clips["clipvalue"]
         self.global_clipnorm = clips["global_clipnorm"]
-        self.weight_decay = check_number("weight_decay", weight_decay)
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0.0)
         self.iterations = 0
         self._params: tuple[Tensor, ...] = ()
         self._state: list[dict[str, np.ndarray]] = []
@@ -173,7 +174,7 @@ class Optimizer:
         elif isinstance(value, Mapping):
             self._learning_rate = _schedules.get(value)
         else:
-            self._learning_rate = check_number("learning_rate", value)
+            self._learning_rate = check_number("learning_rate", value, low=0.0)
 
     @property
     def current_learning_rate(self) -> float:

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_number, check_positive_int
 from ..autodiff.tensor import Tensor
 from .base import Optimizer
-from .schedules import check_number
 
 __all__ = ["LBFGS"]
 
@@ -66,11 +66,11 @@ class LBFGS(Optimizer):
         history_size: int = 10,
         max_fun: int | None = None,
     ) -> None:
-        self.maxiter = _positive_int("maxiter", maxiter)
-        self.tol = check_number("tol", tol)
-        self.gtol = check_number("gtol", gtol)
-        self.history_size = _positive_int("history_size", history_size)
-        self.max_fun = None if max_fun is None else _positive_int("max_fun", max_fun)
+        self.maxiter = check_positive_int("maxiter", maxiter)
+        self.tol = check_number("tol", tol, low=0.0)
+        self.gtol = check_number("gtol", gtol, low=0.0)
+        self.history_size = check_positive_int("history_size", history_size)
+        self.max_fun = None if max_fun is None else check_positive_int("max_fun", max_fun)
         self.stop_reason: str | None = None
         self.epoch_logs: dict[str, float] = {}
         super().__init__(params, learning_rate=1.0)
@@ -127,7 +127,3 @@ class LBFGS(Optimizer):
         return float(last["value"]), last["out"]
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

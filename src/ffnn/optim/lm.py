@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from .._validation import check_bool, check_choice, check_number, check_positive_int
 from ..autodiff.tensor import Tensor
 from .base import Optimizer
 from .lm_linalg import _dual, _Linearization, _primal, _scaling, lm_step
-from .schedules import check_bool, check_number
 
 __all__ = ["BayesianRegularization", "LevenbergMarquardt", "lm_step"]
 
@@ -102,17 +102,19 @@ class LevenbergMarquardt(Optimizer):
         chunk_size: int | None = None,
         bayesian: bool = False,
     ) -> None:
-        self.mu = check_number("mu", mu, low_open=True)
-        self.mu_dec = check_number("mu_dec", mu_dec, high=1.0, low_open=True)
+        self.mu = check_number("mu", mu, low_open=True, low=0.0)
+        self.mu_dec = check_number("mu_dec", mu_dec, low=0.0, high=1.0, low_open=True,
+                                   high_open=True)
         self.mu_inc = check_number("mu_inc", mu_inc, low=1.0, low_open=True)
-        self.mu_max = check_number("mu_max", mu_max, low_open=True)
-        self.goal = check_number("goal", goal)
-        self.min_grad = check_number("min_grad", min_grad)
-        self.max_retries = _positive_int("max_retries", max_retries)
-        self.form = _choice("form", form, _FORMS)
+        self.mu_max = check_number("mu_max", mu_max, low_open=True, low=0.0)
+        self.goal = check_number("goal", goal, low=0.0)
+        self.min_grad = check_number("min_grad", min_grad, low=0.0)
+        self.max_retries = check_positive_int("max_retries", max_retries)
+        self.form = check_choice("form", form, _FORMS)
         self.marquardt_scaling = check_bool("marquardt_scaling", marquardt_scaling)
-        self.update = _choice("update", update, _UPDATES)
-        self.chunk_size = None if chunk_size is None else _positive_int("chunk_size", chunk_size)
+        self.update = check_choice("update", update, _UPDATES)
+        self.chunk_size = (None if chunk_size is None
+                           else check_positive_int("chunk_size", chunk_size))
         self.bayesian = check_bool("bayesian", bayesian)
         self._reset()
         super().__init__(params, learning_rate=1.0)
@@ -370,14 +372,3 @@ class BayesianRegularization(LevenbergMarquardt):
                          chunk_size=chunk_size, bayesian=bayesian)
 
 
-# --------------------------------------------------------------------- helpers
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _choice(name: str, value: Any, options: tuple[str, ...]) -> str:
-    if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(options)}; got {value!r}")
-    return str(value)

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .._validation import check_bool, check_number
 from ..autodiff.tensor import Tensor
 from .base import LearningRate, Optimizer
-from .schedules import check_bool, check_number
 
 __all__ = ["RMSprop"]
 
@@ -67,9 +67,9 @@ class RMSprop(Optimizer):
         global_clipnorm: float | None = None,
         weight_decay: float = 0.0,
     ) -> None:
-        self.rho = check_number("rho", rho, high=1.0)
-        self.momentum = check_number("momentum", momentum, high=1.0)
-        self.epsilon = check_number("epsilon", epsilon)
+        self.rho = check_number("rho", rho, high=1.0, low=0.0, high_open=True)
+        self.momentum = check_number("momentum", momentum, high=1.0, low=0.0, high_open=True)
+        self.epsilon = check_number("epsilon", epsilon, low=0.0)
         self.centered = check_bool("centered", centered)
         super().__init__(
             params,

@@ -19,9 +19,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
-import numpy as np
-
 from .._registry import Registry
+from .._validation import check_bool, check_number, check_positive_int
 
 __all__ = [
     "SCHEDULES",
@@ -40,48 +39,6 @@ def constructor_args(cls: type) -> tuple[str, ...]:
     """
     names = inspect.signature(cls.__init__).parameters  # type: ignore[misc]
     return tuple(n for n in names if n not in ("self", "params"))
-
-
-def check_number(
-    name: str,
-    value: Any,
-    *,
-    low: float = 0.0,
-    high: float = math.inf,
-    low_open: bool = False,
-    high_open: bool = True,
-) -> float:
-    """Return ``float(value)`` if it is a finite number between ``low`` and ``high``.
-
-    The bounds are inclusive unless ``low_open``/``high_open``. Raises TypeError for
-    non-numbers (and bools) and ValueError naming the interval otherwise. Shared by the
-    schedules and the optimisers.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    v = float(value)
-    below = v <= low if low_open else v < low
-    above = v >= high if high_open else v > high
-    if not math.isfinite(v) or below or above:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        raise ValueError(f"{name} must be finite and in {lo}{low:g}, {high:g}{hi}, got {value!r}")
-    return v
-
-
-def check_bool(name: str, value: Any) -> bool:
-    """Return ``value`` if it is a bool, else raise TypeError naming ``name``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
-    return bool(value)
-
-
-def _check_count(name: str, value: Any) -> int:
-    """Return ``value`` as an int if it is a positive whole number."""
-    v = check_number(name, value, low_open=True)
-    if not v.is_integer():
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(v)
 
 
 class LearningRateSchedule:
@@ -148,9 +105,10 @@ class StepDecay(LearningRateSchedule):
     name = "step_decay"
 
     def __init__(self, initial_learning_rate: float, step_size: int, gamma: float = 0.1) -> None:
-        self.initial_learning_rate = check_number("initial_learning_rate", initial_learning_rate)
-        self.step_size = _check_count("step_size", step_size)
-        self.gamma = check_number("gamma", gamma, low_open=True)
+        self.initial_learning_rate = check_number(
+            "initial_learning_rate", initial_learning_rate, low=0.0)
+        self.step_size = check_positive_int("step_size", step_size)
+        self.gamma = check_number("gamma", gamma, low_open=True, low=0.0)
 
     def __call__(self, step: int) -> float:
         """Return :math:`\\eta_0 \\gamma^{\\lfloor step / step\\_size \\rfloor}`."""
@@ -188,9 +146,10 @@ class ExponentialDecay(LearningRateSchedule):
         decay_rate: float,
         staircase: bool = False,
     ) -> None:
-        self.initial_learning_rate = check_number("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check_count("decay_steps", decay_steps)
-        self.decay_rate = check_number("decay_rate", decay_rate, low_open=True)
+        self.initial_learning_rate = check_number(
+            "initial_learning_rate", initial_learning_rate, low=0.0)
+        self.decay_steps = check_positive_int("decay_steps", decay_steps)
+        self.decay_rate = check_number("decay_rate", decay_rate, low_open=True, low=0.0)
         self.staircase = check_bool("staircase", staircase)
 
     def __call__(self, step: int) -> float:
@@ -222,9 +181,10 @@ class CosineDecay(LearningRateSchedule):
     name = "cosine_decay"
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0) -> None:
-        self.initial_learning_rate = check_number("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check_count("decay_steps", decay_steps)
-        self.alpha = check_number("alpha", alpha, high=1.0, high_open=False)
+        self.initial_learning_rate = check_number(
+            "initial_learning_rate", initial_learning_rate, low=0.0)
+        self.decay_steps = check_positive_int("decay_steps", decay_steps)
+        self.alpha = check_number("alpha", alpha, high=1.0, high_open=False, low=0.0)
 
     def __call__(self, step: int) -> float:
         """Return the cosine-decayed rate for ``step``."""

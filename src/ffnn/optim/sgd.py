@@ -6,10 +6,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .._validation import check_bool, check_number
 from ..autodiff.tensor import Tensor
 from ._blas import axpy
 from .base import LearningRate, Optimizer
-from .schedules import check_bool, check_number
 
 __all__ = ["SGD"]
 
@@ -60,9 +60,9 @@ class SGD(Optimizer):
         global_clipnorm: float | None = None,
         weight_decay: float = 0.0,
     ) -> None:
-        self.momentum = check_number("momentum", momentum, high=1.0)
+        self.momentum = check_number("momentum", momentum, high=1.0, low=0.0, high_open=True)
         self.nesterov = check_bool("nesterov", nesterov)
-        self.dampening = check_number("dampening", dampening, high=1.0, high_open=False)
+        self.dampening = check_number("dampening", dampening, high=1.0, high_open=False, low=0.0)
         if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
             raise ValueError("nesterov=True needs momentum > 0 and dampening == 0")
         super().__init__(

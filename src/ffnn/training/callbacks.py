@@ -19,6 +19,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from .._validation import check_int
+
 __all__ = [
     "CSVLogger",
     "Callback",
@@ -147,11 +149,6 @@ class History(Callback):
         self.stop_reason = getattr(self.model, "stop_reason", None)
 
 
-def _check_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-
-
 def _resolve_mode(mode: str, monitor: str) -> str:
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
@@ -211,8 +208,8 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = True,
         start_from_epoch: int = 0,
     ) -> None:
-        _check_count("patience", patience)
-        _check_count("start_from_epoch", start_from_epoch)
+        check_int("patience", patience)
+        check_int("start_from_epoch", start_from_epoch)
         self.monitor = monitor
         self.min_delta = abs(float(min_delta))
         self.patience = int(patience)

@@ -7,7 +7,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .callbacks import Callback, Logs, _check_count, _monitored, _resolve_mode
+from .._validation import check_int
+from .callbacks import Callback, Logs, _monitored, _resolve_mode
 
 __all__ = ["LearningRateScheduler", "ReduceLROnPlateau"]
 
@@ -86,8 +87,8 @@ class ReduceLROnPlateau(Callback):
     ) -> None:
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
             raise ValueError(f"ReduceLROnPlateau factor must lie in (0, 1), got {factor!r}")
-        _check_count("patience", patience)
-        _check_count("cooldown", cooldown)
+        check_int("patience", patience)
+        check_int("cooldown", cooldown)
         self.monitor = monitor
         self.factor = float(factor)
         self.patience = int(patience)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import optim
+from .._validation import check_positive_int
 from ..nn import losses
 from ..nn import metrics as metrics_mod
 from . import data
@@ -104,9 +105,5 @@ def as_sample_weight(sample_weight: Any, dtype: Any, n_samples: int) -> np.ndarr
 
 def check_batch_size(batch_size: Any) -> None:
     """Raise ValueError unless ``batch_size`` is a positive integer or None."""
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if batch_size is not None:
+        check_positive_int("batch_size", batch_size)

@@ -120,12 +120,6 @@ class Layer:
         return f"{type(self).__name__}({args})"
 
 
-def _positive_int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _weights_config(layer: Any) -> dict[str, Any]:
     """The initializer and regularizer entries of an affine layer's config."""
     reg = layer.kernel_regularizer

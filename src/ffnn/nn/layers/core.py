@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 
 from ... import autodiff as ad
+from ..._validation import check_positive_int
 from ...autodiff import Tensor
 from ...autodiff.fused import FUSED_ACTIVATIONS
 from .. import activations, initializers, regularizers
-from .base import Layer, Shape, _features, _positive_int, _weights_config
+from .base import Layer, Shape, _features, _weights_config
 
 __all__ = ["Activation", "Dense", "Dropout"]
 
@@ -67,8 +68,8 @@ class Dense(Layer):
             units = output_dim
         if units is None:
             raise ValueError("Dense needs the number of units, e.g. Dense(64)")
-        self.units = _positive_int(units, "Dense units")
-        self.input_dim = None if input_dim is None else _positive_int(input_dim, "input_dim")
+        self.units = check_positive_int("Dense units", units)
+        self.input_dim = None if input_dim is None else check_positive_int("input_dim", input_dim)
         self.activation = activations.get(activation)
         self._fused = (
             self.activation.name in FUSED_ACTIVATIONS

@@ -7,20 +7,12 @@ from typing import Any
 import numpy as np
 
 from ... import autodiff as ad
+from ..._validation import check_number, check_positive_int
 from ...autodiff import Tensor
 from .. import initializers, regularizers
-from .base import Layer, Shape, _features, _positive_int, _weights_config
+from .base import Layer, Shape, _features, _weights_config
 
 __all__ = ["RBF", "Maxout", "PReLU"]
-
-
-def _finite_positive(value: Any) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float, np.floating))
-        and bool(np.isfinite(value))
-        and bool(value > 0)
-    )
 
 
 class Maxout(Layer):
@@ -51,8 +43,8 @@ class Maxout(Layer):
         name: str | None = None,
     ) -> None:
         super().__init__(name)
-        self.units = _positive_int(units, "Maxout units")
-        self.pieces = _positive_int(pieces, "Maxout pieces")
+        self.units = check_positive_int("Maxout units", units)
+        self.pieces = check_positive_int("Maxout pieces", pieces)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -111,10 +103,8 @@ class RBF(Layer):
         name: str | None = None,
     ) -> None:
         super().__init__(name)
-        self.units = _positive_int(units, "RBF units")
-        if not _finite_positive(gamma):
-            raise ValueError(f"RBF gamma must be a finite positive number, got {gamma!r}")
-        self.gamma = float(gamma)
+        self.units = check_positive_int("RBF units", units)
+        self.gamma = check_number("RBF gamma", gamma, low=0.0, low_open=True)
         self.trainable_gamma = bool(trainable_gamma)
         if centers_initializer is None:
             centers_initializer = {"name": "uniform", "minval": -1.0, "maxval": 1.0}
