@@ -243,13 +243,13 @@ def tiny_benchmark(steps: int, rounds: int) -> dict[str, list[float]]:
     )
     model.compile(optimizer=ffnn.optimizers.SGD(learning_rate=0.05), loss="quadratic")
     model.build()
-    model._prepare()
+    model.prepare_training()
     xs = [x32[i : i + 1] for i in range(10)]
     ys = [y32[i : i + 1] for i in range(10)]
 
     def run_ffnn_step() -> None:
         for k in range(steps):
-            model._step(xs[k % 10], ys[k % 10])
+            model.batch_step(xs[k % 10], ys[k % 10])
 
     xr = np.tile(x32, (steps // 10, 1))
     yr = np.tile(y32, (steps // 10, 1))

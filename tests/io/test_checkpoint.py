@@ -21,6 +21,7 @@ from ffnn import Dense, Dropout, Sequential
 from ffnn.callbacks import Callback, ModelCheckpoint
 from ffnn.exceptions import ModelFileError
 from ffnn.io import load, load_checkpoint, save
+from ffnn.optim import OPTIMIZERS
 
 FIT = {"epochs": 6, "batch_size": 8, "verbose": 0, "validation_split": 0.25}
 
@@ -79,6 +80,31 @@ def test_resume_in_process_is_bit_identical(tmp_path: Path, rng: np.random.Gener
     assert _same_weights(resumed, straight)
     assert history.epoch == list(range(6))
     assert history.history == straight.history.history
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS.names(aliases=False))
+def test_every_optimizer_resumes_bit_identically(tmp_path: Path, rng: np.random.Generator,
+                                                 name: str) -> None:
+    """Guards exact resume for every registered optimiser, whatever state it keeps:
+    moments and step counts, Nadam's μ product, LM's μ and ν, BR's α, β and γ."""
+    x = rng.normal(size=(40, 3))
+    y = np.sin(x.sum(axis=1, keepdims=True))
+
+    def make() -> Sequential:
+        model = Sequential([Dense(6, activation="tanh", input_dim=3), Dense(1)], seed=3,
+                           dtype="float64")
+        model.compile(name, "mse")
+        return model
+
+    fit = {"epochs": 6, "batch_size": 8, "verbose": 0}
+    straight = make()
+    straight.fit(x, y, seed=5, **fit)
+    path = tmp_path / "ckpt.safetensors"
+    make().fit(x, y, seed=5, callbacks=[ModelCheckpoint(path), StopAfter(2)], **fit)
+    resumed = make()
+    resumed.fit(x, y, resume_from=path, **fit)
+    assert _same_weights(resumed, straight)
+    assert resumed.history.history == straight.history.history
 
 
 def test_resume_without_the_generators_would_differ(tmp_path: Path,

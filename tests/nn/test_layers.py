@@ -436,10 +436,10 @@ def _data(loss, seed=2):
 
 
 def _objective_and_grads(model, x, y):
-    model._prepare()
+    model.prepare_training()
     for p in model.params:
         p.grad = None
-    objective, _ = model._objective(x, y, None, training=False)
+    objective, _ = model.objective(x, y, None, training=False)
     objective.backward()
     return float(objective.data), [p.grad.copy() for p in model.params]
 
@@ -495,9 +495,9 @@ def test_network_objective_gradient_by_central_differences(loss, head):
         for idx in np.ndindex(p.data.shape):  # perturbs the parameter in place
             orig = p.data[idx]
             p.data[idx] = orig + eps
-            plus = float(model._objective(x, y, None, training=False)[0].data)
+            plus = float(model.objective(x, y, None, training=False)[0].data)
             p.data[idx] = orig - eps
-            minus = float(model._objective(x, y, None, training=False)[0].data)
+            minus = float(model.objective(x, y, None, training=False)[0].data)
             p.data[idx] = orig
             numeric[idx] = (plus - minus) / (2 * eps)
         np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=1e-8)

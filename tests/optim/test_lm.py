@@ -39,7 +39,7 @@ def _sin_data() -> tuple[np.ndarray, np.ndarray]:
 def _problem(model: Sequential, opt: Any, x: np.ndarray, y: np.ndarray,
              loss: str = "sse") -> Problem:
     model.compile(optimizer=opt, loss=loss)
-    model._prepare()
+    model.prepare_training()
     return Problem(model, x.astype(model.dtype), y.astype(model.dtype))
 
 
@@ -215,7 +215,7 @@ def test_gradient_norm_includes_the_l2_penalty(rng: np.random.Generator) -> None
                        dtype="float64")
     model.build()
     model.compile(optimizer=LevenbergMarquardt(), loss="mse")
-    model._prepare()
+    model.prepare_training()
     _, grad, _ = Problem(model, x, y).value_and_grad()
     hist = model.fit(x, y, epochs=5, verbose=0, shuffle=False).history
     assert hist["gradient_norm"][0] == pytest.approx(np.linalg.norm(grad), rel=1e-8)

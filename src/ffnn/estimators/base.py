@@ -227,21 +227,21 @@ class BaseMLP(BaseEstimator):
                              "in 'solver_options'")
 
     @property
-    def _solver_class(self) -> type[optim.Optimizer]:
+    def _solver_class(self) -> type[optim.BaseOptimizer]:
         return optim.OPTIMIZERS.lookup(check_choice("solver", self.solver,
                                                     optim.OPTIMIZERS.names()))
 
     @property
     def _full_batch(self) -> bool:
-        return bool(self._solver_class.full_batch)
+        return issubclass(self._solver_class, optim.FullBatchOptimizer)
 
-    def _optimizer(self) -> optim.Optimizer:
+    def _optimizer(self) -> optim.BaseOptimizer:
         """A fresh optimiser: ``learning_rate`` (if the solver has one) and solver_options."""
         cls = self._solver_class
         options: dict[str, Any] = {}
         if cls is optim.LBFGS:  # as scikit-learn: max_iter iterations, gtol = tol
             options.update(maxiter=int(self.max_iter), gtol=float(self.tol), max_fun=15000)
-        elif not cls.full_batch:
+        elif not issubclass(cls, optim.FullBatchOptimizer):
             options["learning_rate"] = float(self.learning_rate)
         options.update(self.solver_options or {})
         try:
@@ -255,7 +255,7 @@ class BaseMLP(BaseEstimator):
         return (n_features, self._hidden_sizes(), self.activation.lower(), n_outputs)
 
     def _build_model(self, n_features: int, n_outputs: int, dtype: Any,
-                     optimizer: optim.Optimizer) -> Sequential:
+                     optimizer: optim.BaseOptimizer) -> Sequential:
         """Dense hidden layers and the output layer, each weight matrix with the penalty
         ½·alpha·‖W‖² (none under Bayesian regularisation, which sets its own), compiled
         with ``optimizer``."""
@@ -269,14 +269,14 @@ class BaseMLP(BaseEstimator):
         self._compile(model, optimizer, loss)
         return model
 
-    def _regularizer(self, optimizer: optim.Optimizer) -> L2 | None:
+    def _regularizer(self, optimizer: optim.BaseOptimizer) -> L2 | None:
         """The weight penalty ½·alpha·‖W‖² of the current ``alpha``, or None when alpha is
         0 or ``optimizer`` is Bayesian regularisation (which sets its own penalty)."""
         if getattr(optimizer, "bayesian", False) or self.alpha == 0:
             return None
         return L2(float(self.alpha))
 
-    def _reset_regularizers(self, optimizer: optim.Optimizer) -> None:
+    def _reset_regularizers(self, optimizer: optim.BaseOptimizer) -> None:
         """Give every Dense layer of ``model_`` the penalty of the current ``alpha`` and
         solver, so that a continued fit honours parameters changed since the last one."""
         reg = self._regularizer(optimizer)
@@ -285,7 +285,7 @@ class BaseMLP(BaseEstimator):
                 layer.kernel_regularizer = reg
 
     @staticmethod
-    def _compile(model: Sequential, optimizer: optim.Optimizer, loss: str) -> None:
+    def _compile(model: Sequential, optimizer: optim.BaseOptimizer, loss: str) -> None:
         if isinstance(optimizer, optim.LevenbergMarquardt):
             loss = "mse"  # Levenberg–Marquardt and BR need a least-squares loss
         model.compile(optimizer=optimizer, loss=loss)

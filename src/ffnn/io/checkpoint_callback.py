@@ -105,5 +105,5 @@ class ModelCheckpoint(Callback):
         history = History(current.history, current.epoch)
         history.on_epoch_end(epoch, logs)
         save_checkpoint(self.model, path, epoch + 1, history=history,
-                        shuffle_rng=getattr(self.model, "_shuffle_rng", None))
+                        shuffle_rng=getattr(self.model, "shuffle_rng", None))
         self.last_path = path

@@ -10,7 +10,7 @@ raises :class:`~ffnn.exceptions.ModelFileError` (or the registries' ``ValueError
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from .. import optim
 from .._validation import check_int
 from ..exceptions import ModelFileError
 from ..nn import losses
-from ..nn.layers import LAYERS, RBF, Activation, Dense, Dropout, Layer, Maxout, PReLU
+from ..nn.layers import LAYERS, Layer
 from ..training import Sequential
 from ..training.callbacks import History
 
@@ -55,29 +55,6 @@ def _keys(section: dict[str, Any], what: str, required: set[str]) -> None:
             f"{what} must have the keys {sorted(required)}; missing {sorted(missing)}, "
             f"unexpected {sorted(extra)}"
         )
-
-
-def _size_bound(config: dict[str, Any], n_in: int) -> int:
-    """An upper bound on the parameter count of a layer class that :data:`_PARAM_COUNTS`
-    does not know: (inputs + 1) times the product of its integer options other than
-    ``input_dim`` (units, pieces)."""
-    sizes = [
-        v for k, v in config.items()
-        if isinstance(v, int) and not isinstance(v, bool) and k != "input_dim"
-    ]
-    return (n_in + 1) * math.prod(max(v, 1) for v in sizes)
-
-
-#: The exact parameter count of each built-in layer, from the (validated, unbuilt)
-#: layer and its input width -- what ``build`` would allocate, computed without it.
-_PARAM_COUNTS: dict[type[Layer], Callable[[Any, int], int]] = {
-    Dense: lambda layer, n: layer.units * n + (layer.units if layer.use_bias else 0),
-    Maxout: lambda layer, n: layer.units * layer.pieces * (n + 1),
-    RBF: lambda layer, n: layer.units * n + (layer.units if layer.trainable_gamma else 0),
-    PReLU: lambda layer, n: n,
-    Activation: lambda layer, n: 0,
-    Dropout: lambda layer, n: 0,
-}
 
 
 def _same(stored: Any, restored: Any) -> bool:
@@ -125,10 +102,10 @@ def build_model(section: Any, n_numbers: int) -> Sequential:
         ``{"name", "seed", "dtype", "input_dim", "layers": [{"class_name", "config"}]}``.
     n_numbers : int
         Total number of elements of the file's tensors. Before anything is built, the
-        parameter count of each layer for its input width (exact for the built-in
-        layers, an upper bound for others) is added up and must not exceed this: a
-        hostile ``units`` or ``input_dim`` never causes an allocation larger than the
-        file itself.
+        parameter count of each layer for its input width (``Layer.parameter_count``:
+        exact for the built-in layers, an upper bound for others) is added up and must
+        not exceed this: a hostile ``units`` or ``input_dim`` never causes an allocation
+        larger than the file itself.
     """
     section = _dict(section, "model")
     _keys(section, "model", {"name", "seed", "dtype", "input_dim", "layers"})
@@ -151,8 +128,7 @@ def build_model(section: Any, n_numbers: int) -> Sequential:
         layer = LAYERS.lookup(entry["class_name"]).from_config(config)
         _check_config(layer, config, what)
         n_in = int(shape[-1])
-        count = _PARAM_COUNTS.get(type(layer))
-        needed = count(layer, n_in) if count is not None else _size_bound(config, n_in)
+        needed = layer.parameter_count(n_in)
         total += needed
         if total > n_numbers:
             raise ModelFileError(

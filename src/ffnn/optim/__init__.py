@@ -1,6 +1,8 @@
 """Optimisers and learning-rate schedules, with the ``OPTIMIZERS`` registry.
 
-Every optimiser follows the contract documented in :class:`Optimizer`. :func:`get`
+Every optimiser follows the contract of :class:`BaseOptimizer`; the first-order ones
+(one ``step()`` per mini-batch) derive from :class:`Optimizer`, the full-batch ones (one
+``step_problem(problem)`` per epoch) from :class:`FullBatchOptimizer`. :func:`get`
 turns a name, a config dict or an instance into an optimiser; the same registry backs
 ``compile(optimizer=...)``, the estimators' ``solver`` validation, the command line and
 the model-file loader.
@@ -14,9 +16,12 @@ from .._registry import Registry
 from . import schedules
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
-from .base import Optimizer
+from .base import BaseOptimizer
+from .first_order import Optimizer
+from .full_batch import FullBatchOptimizer, Problem
 from .lbfgs import LBFGS
 from .lm import BayesianRegularization, LevenbergMarquardt
+from .nadam import Nadam
 from .rmsprop import RMSprop
 from .schedules import (
     SCHEDULES,
@@ -35,34 +40,38 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "BaseOptimizer",
     "BayesianRegularization",
     "CosineDecay",
     "ExponentialDecay",
+    "FullBatchOptimizer",
     "LearningRateSchedule",
     "LevenbergMarquardt",
+    "Nadam",
     "Optimizer",
+    "Problem",
     "RMSprop",
     "StepDecay",
     "get",
     "schedules",
 ]
 
-OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
-for _cls in (SGD, Adam, AdamW, RMSprop, Adagrad, LBFGS):
+OPTIMIZERS: Registry[type[BaseOptimizer]] = Registry("optimizer")
+for _cls in (SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, LBFGS):
     OPTIMIZERS.register(_cls.name, _cls)
 OPTIMIZERS.register(LevenbergMarquardt.name, LevenbergMarquardt, aliases=("trainlm",))
 OPTIMIZERS.register(BayesianRegularization.name, BayesianRegularization, aliases=("trainbr",))
 
 
-def get(identifier: Any, **overrides: Any) -> Optimizer:
+def get(identifier: Any, **overrides: Any) -> BaseOptimizer:
     """Return an optimiser from a name, a config dict or an instance.
 
     Parameters
     ----------
-    identifier : str, dict or Optimizer
+    identifier : str, dict or BaseOptimizer
         A registry name (a new unbuilt instance with the defaults, updated with
         ``overrides``), a config dict such as ``{"name": "adam", "learning_rate": 0.01}``
-        (updated with ``overrides``), or an :class:`Optimizer` (returned as is).
+        (updated with ``overrides``), or an optimiser instance (returned as is).
     **overrides
         Constructor options, e.g. ``learning_rate=0.1``.
 
@@ -73,4 +82,4 @@ def get(identifier: Any, **overrides: Any) -> Optimizer:
     TypeError
         For any other kind of identifier, or ``overrides`` given with an instance.
     """
-    return cast(Optimizer, OPTIMIZERS.configure(identifier, overrides, Optimizer, "an"))
+    return cast(BaseOptimizer, OPTIMIZERS.configure(identifier, overrides, BaseOptimizer, "an"))

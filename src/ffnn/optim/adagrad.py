@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validation import check_number
 from ..autodiff.tensor import Tensor
-from .base import LearningRate, Optimizer
+from .first_order import LearningRate, Optimizer
 
 __all__ = ["Adagrad"]
 
@@ -67,6 +67,9 @@ class Adagrad(Optimizer):
 
     def _slots(self) -> tuple[str, ...]:
         return ("sum",)
+
+    def _slot_minimum(self, slot: str) -> float | None:
+        return 0.0  # a sum of squares
 
     def _initial_value(self, slot: str) -> float:
         return self.initial_accumulator_value

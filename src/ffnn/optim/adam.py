@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_bool, check_number
 from ..autodiff.tensor import Tensor
-from .base import LearningRate, Optimizer
+from .first_order import LearningRate, Optimizer
 
 __all__ = ["Adam", "AdamW"]
 
@@ -78,6 +78,9 @@ class Adam(Optimizer):
 
     def _slots(self) -> tuple[str, ...]:
         return ("m", "v", "v_max") if self.amsgrad else ("m", "v")
+
+    def _slot_minimum(self, slot: str) -> float | None:
+        return 0.0 if slot in ("v", "v_max") else None  # second moments
 
     def _update(
         self,

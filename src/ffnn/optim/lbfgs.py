@@ -9,12 +9,12 @@ import numpy as np
 
 from .._validation import check_number, check_positive_int
 from ..autodiff.tensor import Tensor
-from .base import Optimizer
+from .full_batch import FullBatchOptimizer, Problem
 
 __all__ = ["LBFGS"]
 
 
-class LBFGS(Optimizer):
+class LBFGS(FullBatchOptimizer):
     """Limited-memory BFGS on the flat parameter vector θ (Liu & Nocedal 1989).
 
     .. math::
@@ -54,7 +54,6 @@ class LBFGS(Optimizer):
     """
 
     name = "lbfgs"
-    full_batch = True
 
     def __init__(
         self,
@@ -71,27 +70,14 @@ class LBFGS(Optimizer):
         self.gtol = check_number("gtol", gtol, low=0.0)
         self.history_size = check_positive_int("history_size", history_size)
         self.max_fun = None if max_fun is None else check_positive_int("max_fun", max_fun)
-        self.stop_reason: str | None = None
-        self.epoch_logs: dict[str, float] = {}
-        super().__init__(params, learning_rate=1.0)
+        super().__init__(params)
 
-    def step(self, closure: Any = None) -> float | None:
-        """Not available: L-BFGS needs the whole objective as a function of θ.
-
-        Raises
-        ------
-        TypeError
-            Always; train with ``model.fit`` or call :meth:`step_problem`.
-        """
-        raise TypeError("LBFGS works on a whole training problem: use model.fit(...) or "
-                        "step_problem(Problem(model, x, y))")
-
-    def step_problem(self, problem: Any) -> tuple[float, np.ndarray]:
+    def step_problem(self, problem: Problem) -> tuple[float, np.ndarray]:
         """One epoch: an L-BFGS run of at most ``maxiter`` iterations from the current θ.
 
         Parameters
         ----------
-        problem : ffnn.training.problem.Problem
+        problem : Problem
 
         Returns
         -------

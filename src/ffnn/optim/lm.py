@@ -11,7 +11,8 @@ import scipy.linalg
 
 from .._validation import check_bool, check_choice, check_number, check_positive_int
 from ..autodiff.tensor import Tensor
-from .base import Optimizer
+from .base import GlobalValue, GlobalValueAttribute
+from .full_batch import FullBatchOptimizer, Problem
 from .lm_linalg import _dual, _Linearization, _primal, _scaling, lm_step
 
 __all__ = ["BayesianRegularization", "LevenbergMarquardt", "lm_step"]
@@ -20,7 +21,7 @@ _FORMS = ("auto", "primal", "dual")
 _UPDATES = ("trainlm", "nielsen")
 
 
-class LevenbergMarquardt(Optimizer):
+class LevenbergMarquardt(FullBatchOptimizer):
     """Levenberg–Marquardt for least-squares losses, with MATLAB ``trainlm``'s defaults.
 
     Each epoch linearises the residuals e = √w (y − ŷ) at θ (J = ∂ŷ/∂θ), solves
@@ -83,7 +84,13 @@ class LevenbergMarquardt(Optimizer):
     """
 
     name = "lm"
-    full_batch = True
+    # The damping and Bayesian hyper-parameters carry over from epoch to epoch: they are
+    # optimiser-level state (saved in checkpoints, range-checked when loaded).
+    current_mu = GlobalValueAttribute("mu")
+    nu = GlobalValueAttribute("nu")
+    alpha = GlobalValueAttribute("alpha")
+    beta = GlobalValueAttribute("beta")
+    gamma = GlobalValueAttribute("gamma")
 
     def __init__(
         self,
@@ -116,46 +123,48 @@ class LevenbergMarquardt(Optimizer):
         self.chunk_size = (None if chunk_size is None
                            else check_positive_int("chunk_size", chunk_size))
         self.bayesian = check_bool("bayesian", bayesian)
-        self._reset()
-        super().__init__(params, learning_rate=1.0)
-
-    def _reset(self) -> None:
-        self.current_mu = self.mu
-        self.nu = 2.0
-        self.alpha: float | None = None
-        self.beta: float | None = None
-        self.gamma: float | None = None
-        self.stop_reason: str | None = None
-        self.epoch_logs: dict[str, float] = {}
         self._best: tuple[float, np.ndarray] | None = None
+        super().__init__(params)
+
+    def _initial_global(self) -> dict[str, GlobalValue]:
+        """μ = ``mu``, ν = 2 and the Bayesian α, β, γ not yet known."""
+        return {"mu": self.mu, "nu": 2.0, "alpha": None, "beta": None, "gamma": None}
+
+    def _check_global(self, state: Mapping[str, GlobalValue]) -> None:
+        """μ > 0, ν ≥ 2 (it starts at 2 and doubles), α, β > 0 and 0 ≤ γ ≤ P when known."""
+        super()._check_global(state)
+        n_params = sum(p.data.size for p in self._params) if self._params else math.inf
+        ranges = {"mu": (0.0, math.inf, True), "nu": (2.0, math.inf, False),
+                  "alpha": (0.0, math.inf, True), "beta": (0.0, math.inf, True),
+                  "gamma": (0.0, n_params, False)}
+        for key, (low, high, open_low) in ranges.items():
+            value = state[key]
+            inside = value is None or (
+                (low < value if open_low else low <= value) and value <= high)
+            if not inside:
+                raise ValueError(f"{self.name} state {key!r} must be "
+                                 f"{'>' if open_low else '>='} {low:g} and <= {high:g}, "
+                                 f"got {value!r}")
 
     def _allocate(self) -> None:
         super()._allocate()
-        self._reset()
+        self.begin_fit()
 
     def begin_fit(self) -> None:
         """Start a new run, as MATLAB's train does: μ back to ``mu``, ν, α, β, γ, the best
         weights seen and any stop reason forgotten (``fit`` calls this first)."""
-        self._reset()
-
-    def step(self, closure: Any = None) -> float | None:
-        """Not available: LM needs the residuals and their Jacobian, not a closure.
-
-        Raises
-        ------
-        TypeError
-            Always; train with ``model.fit`` or call :meth:`step_problem`.
-        """
-        raise TypeError(f"{type(self).__name__} works on a whole least-squares problem: "
-                        "use model.fit(...) or step_problem(Problem(model, x, y))")
+        self.global_state = dict(self._initial_global())
+        self.stop_reason = None
+        self.epoch_logs = {}
+        self._best = None
 
     # ------------------------------------------------------------------ epoch
-    def step_problem(self, problem: Any) -> tuple[float, np.ndarray]:
+    def step_problem(self, problem: Problem) -> tuple[float, np.ndarray]:
         """One epoch: linearise at θ, then try damped steps until one lowers the loss.
 
         Parameters
         ----------
-        problem : ffnn.training.problem.Problem
+        problem : Problem
 
         Returns
         -------
@@ -312,22 +321,15 @@ class LevenbergMarquardt(Optimizer):
         self.epoch_logs.update(gamma=gamma, alpha=self.alpha, beta=self.beta, objective=f1)
 
     # ----------------------------------------------------------- state dict
-    def state_dict(self) -> dict[str, Any]:
-        """The base snapshot plus ``"lm"``: current μ, ν and the Bayesian α, β, γ."""
-        state = super().state_dict()
-        state["lm"] = {"mu": self.current_mu, "nu": self.nu, "alpha": self.alpha,
-                       "beta": self.beta, "gamma": self.gamma}
-        return state
-
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore :meth:`state_dict`'s output (see :meth:`Optimizer.load_state_dict`)."""
+        """Restore :meth:`state_dict`'s output (see :class:`~.base.BaseOptimizer`).
+
+        Files written before the optimiser-level state existed keep μ, ν, α, β and γ
+        under ``"lm"``; they load the same way.
+        """
+        if "global" not in state_dict and isinstance(state_dict.get("lm"), Mapping):
+            state_dict = {**state_dict, "global": state_dict["lm"]}
         super().load_state_dict(state_dict)
-        extra = state_dict.get("lm", {})
-        self.current_mu = float(extra.get("mu", self.mu))
-        self.nu = float(extra.get("nu", 2.0))
-        for key in ("alpha", "beta", "gamma"):
-            value = extra.get(key)
-            setattr(self, key, None if value is None else float(value))
 
 
 class BayesianRegularization(LevenbergMarquardt):

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validation import check_bool, check_number
 from ..autodiff.tensor import Tensor
-from .base import LearningRate, Optimizer
+from .first_order import LearningRate, Optimizer
 
 __all__ = ["RMSprop"]
 
@@ -79,6 +79,9 @@ class RMSprop(Optimizer):
             global_clipnorm=global_clipnorm,
             weight_decay=weight_decay,
         )
+
+    def _slot_minimum(self, slot: str) -> float | None:
+        return 0.0 if slot == "square_avg" else None
 
     def _slots(self) -> tuple[str, ...]:
         slots: tuple[str, ...] = ("square_avg",)

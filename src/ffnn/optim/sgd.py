@@ -9,7 +9,7 @@ import numpy as np
 from .._validation import check_bool, check_number
 from ..autodiff.tensor import Tensor
 from ._blas import axpy
-from .base import LearningRate, Optimizer
+from .first_order import LearningRate, Optimizer
 
 __all__ = ["SGD"]
 

@@ -51,7 +51,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -59,6 +59,9 @@ from .. import autodiff as ad
 from ..autodiff import Tensor
 from ..nn.layers import Activation, Dense, Dropout, Layer
 from . import data
+
+if TYPE_CHECKING:
+    from .model import Sequential
 
 __all__ = [
     "DEAD_ACTIVATIONS",
@@ -256,13 +259,13 @@ def check_options(tol: float, fraction: float) -> None:
         raise ValueError(f"fraction must be a number in (0, 1], got {fraction!r}")
 
 
-def _probe(model: Any, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray | None]:
+def _probe(model: Sequential, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray | None]:
     """Validated arrays (building the model if needed)."""
     if y is not None:
-        xa, ya, _ = model._validate(x, y)
+        xa, ya, _ = model.validate_data(x, y)
         return xa, ya
     xa = data.as_features(x, model.dtype, model.input_dim)
-    model._ensure_built(xa.shape[1])
+    model.ensure_built(xa.shape[1])
     return xa, None
 
 
@@ -296,7 +299,8 @@ def _unit_stats(out: np.ndarray, act: str, tol: float, fraction: float,
     entry.saturated_share = float(saturated.mean())
 
 
-def _gradient_norms(model: Any, xa: np.ndarray, ya: np.ndarray) -> tuple[float, list[list[float]]]:
+def _gradient_norms(model: Sequential, xa: np.ndarray,
+                    ya: np.ndarray) -> tuple[float, list[list[float]]]:
     """One backward pass of the training objective; the parameters' ``.grad`` are
     restored afterwards. Returns the objective and, per layer, each parameter's norm."""
     params = model.params
@@ -304,9 +308,9 @@ def _gradient_norms(model: Any, xa: np.ndarray, ya: np.ndarray) -> tuple[float, 
     try:
         for p in params:
             p.grad = None
-        model._prepare()
+        model.prepare_training()
         with ad.enable_grad():
-            objective, _ = model._objective(xa, ya, None, training=False)
+            objective, _ = model.objective(xa, ya, None, training=False)
             objective.backward()
         norms = [[0.0 if p.grad is None else float(np.linalg.norm(np.asarray(p.grad, np.float64)))
                   for p in layer.params] for layer in model.layers]
@@ -316,7 +320,7 @@ def _gradient_norms(model: Any, xa: np.ndarray, ya: np.ndarray) -> tuple[float, 
             p.grad = g
 
 
-def report(model: Any, x: Any, y: Any = None, *, tol: float = 0.01,
+def report(model: Sequential, x: Any, y: Any = None, *, tol: float = 0.01,
            fraction: float = 0.95) -> DiagnosticsReport:
     """Dead ReLU units, saturated units and gradient norms of ``model`` on a probe batch.
 
@@ -374,7 +378,7 @@ def report(model: Any, x: Any, y: Any = None, *, tol: float = 0.01,
                              fraction=float(fraction), loss=loss)
 
 
-def log_keys(model: Any, with_gradients: bool = True) -> list[str]:
+def log_keys(model: Sequential, with_gradients: bool = True) -> list[str]:
     """The history keys :func:`report` produces for ``model`` (in the order it logs them)."""
     keys = []
     for owner, _, act, hidden in _plan(list(model.layers)):

@@ -1,33 +1,73 @@
 """The fit loop: epochs, batching, validation, callbacks and progress.
 
-``fit`` owns the loop and ``Sequential._step`` owns one step. Each epoch draws one
-permutation and gathers each batch right before its step (see :func:`_run_epoch`);
-without shuffling the batches are views. Optimisers that work on the whole data set at once
-(``optimizer.full_batch``, e.g. L-BFGS and Levenberg–Marquardt) get one step per epoch.
+``fit`` owns the loop and ``Sequential.batch_step`` owns one step. :func:`fit_loop`
+checks the arguments (:func:`check_fit_args`), sets a run up (:func:`start_run`) and
+runs its epochs (:func:`run_epochs`). Each epoch draws one permutation and gathers each
+batch right before its step (see :func:`_run_epoch`); without shuffling the batches are
+views. A :class:`~ffnn.optim.FullBatchOptimizer` (L-BFGS, Levenberg–Marquardt) gets one
+step per epoch on the whole training set.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._validation import check_int
+from ..optim import FullBatchOptimizer
 from . import data
 from .callbacks import Callback, CallbackList, History
 from .progress import Progress
 
-__all__ = ["fit_loop"]
+if TYPE_CHECKING:
+    from .model import Sequential
+
+__all__ = ["FitRun", "check_fit_args", "fit_loop", "run_epochs", "start_run"]
+
+Validation = tuple[np.ndarray, np.ndarray, Any] | None
+
+
+@dataclass
+class FitRun:
+    """Everything one ``fit`` call works with once its arguments are checked."""
+
+    x: np.ndarray
+    y: np.ndarray
+    sample_weight: np.ndarray | None
+    validation: Validation
+    batch_size: int | None
+    shuffle: bool
+    rng: np.random.Generator
+    initial_epoch: int
+    epochs: int
+    history: History
+    callbacks: CallbackList
+    progress: Progress
+
+
+def check_fit_args(epochs: Any, batch_size: Any, validation_split: Any) -> None:
+    """ValueError unless ``epochs`` ≥ 0 and ``batch_size`` ≥ 1 (or None) are integers and
+    ``validation_split`` is a number (its range is checked where the split is made)."""
+    check_int("epochs", epochs, 0)
+    if batch_size is not None:
+        check_int("batch_size", batch_size, 1, error=ValueError)
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
+        raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
 
 
 def _validation_set(
-    model: Any, x: np.ndarray, y: np.ndarray, sw: Any, validation_split: float, validation_data: Any
-) -> tuple[np.ndarray, np.ndarray, Any, Any]:
+    model: Sequential, x: np.ndarray, y: np.ndarray, sw: Any, validation_split: float,
+    validation_data: Any,
+) -> tuple[np.ndarray, np.ndarray, Any, Validation]:
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError(
                 "validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight)"
             )
-        xv, yv, swv = model._validate(*validation_data, what="validation ")
+        xv, yv, swv = model.validate_data(validation_data[0], validation_data[1],
+                                          (*validation_data, None)[2], what="validation ")
         return x, y, sw, (xv, yv, swv)
     if validation_split:
         x, y, xv, yv = data.split_validation(x, y, validation_split)
@@ -38,30 +78,71 @@ def _validation_set(
     return x, y, sw, None
 
 
-def _run_epoch(
-    model: Any,
-    x: np.ndarray,
-    y: np.ndarray,
-    sw: Any,
-    batch_size: int | None,
-    shuffle: bool,
-    rng: np.random.Generator,
-    cbs: CallbackList,
-    progress: Progress,
-) -> tuple[float, list[np.ndarray], np.ndarray]:
+def _reseed_dropout(model: Sequential, dropout_seq: np.random.SeedSequence) -> None:
+    """Give every layer with random masks its own stream of ``fit``'s seed (after the
+    model is built: building draws the layers' default streams)."""
+    reseedable = [lay for lay in model.layers if hasattr(lay, "reseed")]
+    for layer, child in zip(reseedable, dropout_seq.spawn(len(reseedable)), strict=True):
+        layer.reseed(child)
+
+
+def _resume(
+    model: Sequential, path: Any, rng: np.random.Generator
+) -> tuple[int, np.random.Generator, History]:
+    """Restore weights, optimiser state and generators from a checkpoint; return the
+    epoch to start at, the shuffling generator and the history so far."""
+    from ..io import load_checkpoint  # io builds on training: a documented circle
+
+    checkpoint = load_checkpoint(path)
+    try:
+        checkpoint.restore(model)
+    except ValueError as exc:
+        raise ValueError(f"cannot resume from {path!r}: {exc}") from exc
+    return checkpoint.epoch, checkpoint.shuffle_rng or rng, checkpoint.history
+
+
+def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int | None,
+              validation_split: float, validation_data: Any, shuffle: bool,
+              callbacks: list[Callback], verbose: int, seed: int | None, sample_weight: Any,
+              initial_epoch: int, resume_from: Any = None) -> FitRun:
+    """Validate the data once, build the model if needed, split off the validation set,
+    seed the streams, resume from a checkpoint if asked, and wire up the callbacks."""
+    model.prepare_training()
+    init_seq, shuffle_seq, dropout_seq = np.random.SeedSequence(seed).spawn(3)
+    xa, ya, sw = model.validate_data(x, y, sample_weight,
+                                     seed=init_seq if seed is not None else None)
+    if seed is not None:  # fit's seed also fixes the dropout masks
+        _reseed_dropout(model, dropout_seq)
+    xa, ya, sw, val = _validation_set(model, xa, ya, sw, validation_split, validation_data)
+    if isinstance(model.optimizer, FullBatchOptimizer):
+        batch_size = None
+    rng = np.random.default_rng(shuffle_seq)
+    history = History()
+    model.optimizer.begin_fit()
+    if resume_from is not None:
+        initial_epoch, rng, history = _resume(model, resume_from, rng)
+    model.history, model.shuffle_rng = history, rng
+    steps = 1 if batch_size is None else -(-len(xa) // batch_size)
+    cbs = CallbackList([*callbacks, history], model)  # history last: it sees what others log
+    return FitRun(xa, ya, sw, val, batch_size, shuffle, rng, initial_epoch, epochs, history,
+                  cbs, Progress(verbose, epochs, steps))
+
+
+def _run_epoch(model: Sequential, run: FitRun) -> tuple[float, list[np.ndarray], np.ndarray]:
     """One pass; returns the mean batch loss, the batch outputs and the targets in the
     order the batches saw them.
 
     Shuffled batches are gathered one at a time (``x[perm[a:b]]``): each lands in cache
     right before it is used, instead of copying the whole data set every epoch.
     """
-    perm = rng.permutation(len(x)) if shuffle else None
+    x, y, sw, cbs, progress = run.x, run.y, run.sample_weight, run.callbacks, run.progress
+    perm = run.rng.permutation(len(x)) if run.shuffle else None
     total, count = 0.0, 0.0
     outputs: list[np.ndarray] = []
     keep = bool(model.metrics)
-    for b, idx in enumerate(data.batches(len(x), batch_size, perm)):
+    for b, idx in enumerate(data.batches(len(x), run.batch_size, perm)):
         w = None if sw is None else sw[idx]
-        loss, out = model._step(x[idx], y[idx], w)
+        loss, out = model.batch_step(x[idx], y[idx], w)
         mass = len(out) if w is None else float(np.sum(w))  # batch weight in the epoch mean
         total += loss * mass
         count += mass
@@ -75,107 +156,39 @@ def _run_epoch(
     return (total / count if count else 0.0), outputs, (y if perm is None else y[perm])
 
 
-def _epoch_logs(
-    model: Any,
-    loss: float,
-    outputs: list[np.ndarray],
-    y: np.ndarray,
-    val: Any,
-    batch_size: int | None,
-) -> dict[str, float]:
+def _epoch_logs(model: Sequential, run: FitRun, loss: float, outputs: list[np.ndarray],
+                y: np.ndarray) -> dict[str, float]:
     logs = {"loss": loss}
     if outputs and model.metrics:
-        pred = model._final_activation(np.concatenate(outputs, axis=0))
+        pred = model.output_activation(np.concatenate(outputs, axis=0))
         y_seen = y[: len(pred)]
         for name, fn in model.metrics:
             logs[name] = float(fn(y_seen, pred)) if len(pred) == len(y) else float("nan")
-    if val is not None:
-        xv, yv, swv = val
-        for key, value in model._scores(xv, yv, swv, batch_size).items():
+    if run.validation is not None:
+        xv, yv, swv = run.validation
+        for key, value in model.scores(xv, yv, swv, run.batch_size).items():
             logs[f"val_{key}"] = value
+    optimizer = model.optimizer
+    if isinstance(optimizer, FullBatchOptimizer):
+        logs.update(optimizer.epoch_logs)
+        if optimizer.stop_reason:
+            model.stop_training = True
+            model.stop_reason = optimizer.stop_reason
     return logs
 
 
-def _resume(
-    model: Any, path: Any, rng: np.random.Generator
-) -> tuple[int, np.random.Generator, History]:
-    """Restore weights, optimiser state and generators from a checkpoint; return the
-    epoch to start at, the shuffling generator and the history so far."""
-    from ..io import load_checkpoint  # io builds on training
-
-    checkpoint = load_checkpoint(path)
-    try:
-        checkpoint.restore(model)
-    except ValueError as exc:
-        raise ValueError(f"cannot resume from {path!r}: {exc}") from exc
-    return checkpoint.epoch, checkpoint.shuffle_rng or rng, checkpoint.history
-
-
-def fit_loop(
-    model: Any,
-    x: Any,
-    y: Any,
-    *,
-    epochs: int,
-    batch_size: int | None,
-    validation_split: float,
-    validation_data: Any,
-    shuffle: bool,
-    callbacks: list[Callback],
-    verbose: int,
-    seed: int | None,
-    sample_weight: Any,
-    initial_epoch: int,
-    resume_from: Any = None,
-) -> History:
-    """Train ``model``; see :meth:`ffnn.Sequential.fit` for the parameters."""
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
-        raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
-    seq = np.random.SeedSequence(seed)
-    init_seq, shuffle_seq, dropout_seq = seq.spawn(3)
-    model._prepare()
-    xa, ya, sw = model._validate(x, y, sample_weight, seed=init_seq if seed is not None else None)
-    if seed is not None:  # fit's seed also fixes the dropout masks
-        reseedable = [lay for lay in model.layers if hasattr(lay, "reseed")]
-        for layer, child in zip(reseedable, dropout_seq.spawn(len(reseedable)), strict=True):
-            layer.reseed(child)
-    xa, ya, sw, val = _validation_set(model, xa, ya, sw, validation_split, validation_data)
-    if getattr(model.optimizer, "full_batch", False):
-        batch_size = None
-    rng = np.random.default_rng(shuffle_seq)
-    history = History()
-    begin_fit = getattr(model.optimizer, "begin_fit", None)
-    if begin_fit is not None:  # per-run state of full-batch optimisers (LM's μ, ...)
-        begin_fit()
-    if resume_from is not None:
-        initial_epoch, rng, history = _resume(model, resume_from, rng)
-    model.history, model._shuffle_rng = history, rng
-    cbs = CallbackList([*callbacks, history], model)  # history last: it sees what others log
-    steps = 1 if batch_size is None else -(-len(xa) // batch_size)
-    progress = Progress(verbose, epochs, steps)
+def run_epochs(model: Sequential, run: FitRun) -> History:
+    """Run epochs ``run.initial_epoch`` to ``run.epochs - 1`` (or until a stop)."""
+    cbs, progress = run.callbacks, run.progress
     model.stop_training = False
     model.stop_reason = None
     cbs.on_train_begin()
     try:
-        for epoch in range(initial_epoch, epochs):
+        for epoch in range(run.initial_epoch, run.epochs):
             cbs.on_epoch_begin(epoch)
             progress.epoch_begin(epoch)
-            loss, outputs, y_seen = _run_epoch(
-                model, xa, ya, sw, batch_size, shuffle, rng, cbs, progress
-            )
-            logs = _epoch_logs(model, loss, outputs, y_seen, val, batch_size)
-            logs.update(getattr(model.optimizer, "epoch_logs", None) or {})
-            reason = getattr(model.optimizer, "stop_reason", None)
-            if reason:
-                model.stop_training = True
-                model.stop_reason = reason
+            loss, outputs, y_seen = _run_epoch(model, run)
+            logs = _epoch_logs(model, run, loss, outputs, y_seen)
             cbs.on_epoch_end(epoch, logs)
             progress.epoch_end(epoch, logs)
             if model.stop_training:
@@ -183,4 +196,10 @@ def fit_loop(
     finally:
         progress.close()
         cbs.on_train_end()
-    return history
+    return run.history
+
+
+def fit_loop(model: Sequential, x: Any, y: Any, **options: Any) -> History:
+    """Train ``model``; see :meth:`ffnn.Sequential.fit` for the options."""
+    check_fit_args(options["epochs"], options["batch_size"], options["validation_split"])
+    return run_epochs(model, start_run(model, x, y, **options))

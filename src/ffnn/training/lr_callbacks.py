@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._validation import check_int
+from ..optim import Optimizer
 from .callbacks import Callback, Logs, _monitored, _resolve_mode
 
 __all__ = ["LearningRateScheduler", "ReduceLROnPlateau"]
@@ -15,9 +16,9 @@ __all__ = ["LearningRateScheduler", "ReduceLROnPlateau"]
 log = logging.getLogger(__name__)
 
 
-def _learning_rate_optimizer(model: Any, who: str) -> Any:
+def _learning_rate_optimizer(model: Any, who: str) -> Optimizer:
     opt = model.optimizer
-    if getattr(opt, "full_batch", False):
+    if not isinstance(opt, Optimizer):
         raise ValueError(
             f"{who} sets a learning rate, but {type(opt).__name__} has none that it uses "
             "(full-batch optimisers such as L-BFGS and Levenberg–Marquardt choose their "

@@ -3,6 +3,11 @@
 The parameter methods (``build``, ``params``, ``get_weights``/``set_weights``, ``summary``,
 ``jacobian``, ...) are inherited from :class:`.model_params.ParamsMixin`; the checks of
 compile's and the data's arguments are functions of :mod:`.model_checks`.
+
+The training contract: the fit loop (:mod:`.loop`), the full-batch :class:`.problem.Problem`
+and the diagnostics use a model only through its public methods ``prepare_training``,
+``validate_data``, ``ensure_built``, ``objective``, ``regularization``, ``batch_step``,
+``output_activation`` and ``scores``, and its ``shuffle_rng`` attribute.
 """
 
 from __future__ import annotations
@@ -17,14 +22,13 @@ from .. import autodiff as ad
 from ..autodiff import Tensor
 from ..nn import layers as layers_mod
 from ..nn.layers import Layer
+from ..optim import FullBatchOptimizer
 from . import data
 from .callbacks import Callback, History
+from .loop import fit_loop
 from .model_checks import as_sample_weight, check_batch_size, check_target_shape, resolve_compile
-
-# Helpers that lived here before model_checks.py: still importable under their old names.
-from .model_checks import check_batch_size as _check_batch_size  # noqa: F401
-from .model_checks import resolve_metric as _metric  # noqa: F401
 from .model_params import ParamsMixin
+from .problem import Problem, residual_jacobian
 
 __all__ = ["Sequential"]
 
@@ -79,7 +83,7 @@ class Sequential(ParamsMixin):
         self.stop_reason: str | None = None
         self.history: History | None = None
         self.metadata: dict[str, Any] = {}
-        self._shuffle_rng: np.random.Generator | None = None
+        self.shuffle_rng: np.random.Generator | None = None
         self._fused = False
         self._train_loss: Any = None
         for layer in layers or ():
@@ -129,8 +133,10 @@ class Sequential(ParamsMixin):
         if self.built:
             self.optimizer.build(self.params)
 
-    def _prepare(self) -> None:
-        """Resolve the fused logits path for the current last layer and loss."""
+    # ------------------------------------------------------ training contract
+    def prepare_training(self) -> None:
+        """Resolve the fused logits path for the current last layer and loss, once per
+        ``fit``/``evaluate``/``train_step`` call (RuntimeError if not compiled)."""
         if self.optimizer is None or self.loss is None:
             raise RuntimeError("compile the model before training: model.compile(optimizer, loss)")
         if not self.layers:
@@ -162,7 +168,8 @@ class Sequential(ParamsMixin):
             t = layer(t, training=training)
         return t
 
-    def _regularization(self) -> Tensor | None:
+    def regularization(self) -> Tensor | None:
+        """The sum of the layers' penalties as a scalar Tensor (None without any)."""
         total: Tensor | None = None
         for layer in self._regularized:
             r = layer.regularization_loss()
@@ -170,26 +177,27 @@ class Sequential(ParamsMixin):
                 total = r if total is None else total + r
         return total
 
-    def _objective(self, x: np.ndarray, y: np.ndarray, sample_weight: Any, training: bool):  # type: ignore[no-untyped-def]
-        """The training objective (loss + penalties) and the network output."""
+    def objective(self, x: np.ndarray, y: np.ndarray, sample_weight: Any = None,
+                  training: bool = True) -> tuple[Tensor, Tensor]:
+        """The training objective (loss + penalties) on validated arrays, and the network
+        output (the logits when the loss is fused with the last activation)."""
         out = self.forward(Tensor(x), training=training, logits=self._fused)
         if sample_weight is None:  # targets were prepared by _validate
             loss = self._train_loss.total(y, out)
         else:
             loss = self._train_loss(y, out, sample_weight)
-        reg = self._regularization()
+        reg = self.regularization()
         return (loss if reg is None else loss + reg), out
 
-    def _step(
+    def batch_step(
         self, x: np.ndarray, y: np.ndarray, sample_weight: Any = None
     ) -> tuple[float, np.ndarray]:
-        if getattr(
-            self.optimizer, "full_batch", False
-        ):  # L-BFGS, Levenberg–Marquardt: see training.problem
-            from .problem import Problem
-
-            return self.optimizer.step_problem(Problem(self, x, y, sample_weight))  # type: ignore[no-any-return,unused-ignore]
-        objective, out = self._objective(x, y, sample_weight, training=True)
+        """One optimiser step on validated arrays (no checks): the objective before the
+        step and the network output. A :class:`~ffnn.optim.FullBatchOptimizer` takes its
+        step on the whole :class:`~.problem.Problem` (x, y)."""
+        if isinstance(self.optimizer, FullBatchOptimizer):
+            return self.optimizer.step_problem(Problem(self, x, y, sample_weight))
+        objective, out = self.objective(x, y, sample_weight, training=True)
         self.optimizer.zero_grad()  # fresh gradients: backward stores instead of adding
         objective.backward()
         self.optimizer.step()
@@ -197,20 +205,27 @@ class Sequential(ParamsMixin):
 
     def train_step(self, x: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
         """One optimiser step on one batch; returns ``{"loss": value before the step}``."""
-        xa, ya, sw = self._validate(x, y, sample_weight)
-        self._prepare()
-        return {"loss": self._step(xa, ya, sw)[0]}
+        xa, ya, sw = self.validate_data(x, y, sample_weight)
+        self.prepare_training()
+        return {"loss": self.batch_step(xa, ya, sw)[0]}
+
+    def jacobian(self, x: Any, y: Any = None) -> np.ndarray:
+        """Jacobian of the residuals r = y − ŷ (or of ŷ when ``y`` is None) with respect to
+        all parameters: shape (n_samples·n_outputs, n_params), rows sample-major, columns
+        in the order of :func:`ffnn.utils.flatten_params`."""
+        return residual_jacobian(self, x, y)
 
     # --------------------------------------------------------------- data
     def _integer_targets(self) -> bool:
         return getattr(self.loss, "name", "") == "sparse_categorical_crossentropy"
 
-    def _validate(
+    def validate_data(
         self, x: Any, y: Any, sample_weight: Any = None, what: str = "", seed: Any = None
     ) -> tuple[np.ndarray, np.ndarray, Any]:
-        """Validate (x, y, sample_weight) once, building the model (from ``seed``) if needed."""
+        """Validate (x, y, sample_weight) once, building the model (from ``seed``) if
+        needed; the targets are prepared for the loss. ``what`` prefixes messages."""
         xa = data.as_features(x, self.dtype, self.input_dim, what=f"{what}x")
-        self._ensure_built(xa.shape[1], seed)
+        self.ensure_built(xa.shape[1], seed)
         if self.loss is None:
             raise RuntimeError("compile the model first: model.compile(optimizer, loss)")
         ya = data.as_targets(y, self.dtype, xa.shape[0], self._integer_targets(), what=f"{what}y")
@@ -294,8 +309,6 @@ class Sequential(ParamsMixin):
                 stacklevel=2,
             )
             epochs = nb_epoch
-        from .loop import fit_loop
-
         return fit_loop(
             self,
             x,
@@ -315,7 +328,7 @@ class Sequential(ParamsMixin):
 
     def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
         """Save the model to one ``.safetensors`` file; see :func:`ffnn.io.save`."""
-        from .. import io  # io builds on training
+        from .. import io  # io builds on training: a documented circle
 
         io.save(self, path, metadata)
 
@@ -332,19 +345,22 @@ class Sequential(ParamsMixin):
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """Network outputs for ``x`` (probabilities for a sigmoid/softmax output)."""
         xa = data.as_features(x, self.dtype, self.input_dim)
-        self._ensure_built(xa.shape[1])
+        self.ensure_built(xa.shape[1])
         check_batch_size(batch_size)
         return self._raw_outputs(xa, batch_size, logits=False)
 
-    def _final_activation(self, raw: np.ndarray) -> np.ndarray:
+    def output_activation(self, raw: np.ndarray) -> np.ndarray:
+        """The outputs from raw ones: the last activation applied to logits when the loss
+        is fused with it (see :meth:`objective`), else ``raw`` itself."""
         if not self._fused:
             return raw
         with ad.no_grad():
             return self.layers[-1].activation(Tensor(raw)).data  # type: ignore[attr-defined]
 
-    def _scores(
+    def scores(
         self, xa: np.ndarray, ya: np.ndarray, sw: Any, batch_size: int | None
     ) -> dict[str, float]:
+        """``{"loss": loss + penalties, metric: value, ...}`` on validated arrays."""
         raw = self._raw_outputs(xa, batch_size, logits=self._fused)
         with ad.no_grad():
             loss = (
@@ -352,11 +368,11 @@ class Sequential(ParamsMixin):
                 if sw is None
                 else self._train_loss(ya, Tensor(raw), sw)
             )
-            reg = self._regularization()
+            reg = self.regularization()
             value = float(loss.data) + (float(reg.data) if reg is not None else 0.0)
         logs = {"loss": value}
         if self.metrics:
-            pred = self._final_activation(raw)
+            pred = self.output_activation(raw)
             for name, fn in self.metrics:
                 logs[name] = float(fn(ya, pred))
         return logs
@@ -377,9 +393,9 @@ class Sequential(ParamsMixin):
         loss is computed once on the whole output, so sum-type losses are exact.
         """
         check_batch_size(batch_size)
-        xa, ya, sw = self._validate(x, y, sample_weight)
-        self._prepare()
-        logs = self._scores(xa, ya, sw, batch_size)
+        xa, ya, sw = self.validate_data(x, y, sample_weight)
+        self.prepare_training()
+        logs = self.scores(xa, ya, sw, batch_size)
         if verbose:
             from .progress import format_logs
 

@@ -59,7 +59,8 @@ class ParamsMixin:
         if self.optimizer is not None:
             self.optimizer.build(self.params)
 
-    def _ensure_built(self, n_features: int, seed: Any = None) -> None:
+    def ensure_built(self, n_features: int, seed: Any = None) -> None:
+        """Build for ``n_features`` inputs (weights from ``seed``) unless already built."""
         if not self.built:
             self.build(n_features, seed)
 
@@ -95,14 +96,6 @@ class ParamsMixin:
             arrays.append(arr)
         for p, arr in zip(params, arrays, strict=True):  # all checked: now copy
             np.copyto(p.data, arr)
-
-    def jacobian(self, x: Any, y: Any = None) -> np.ndarray:
-        """Jacobian of the residuals r = y − ŷ (or of ŷ when ``y`` is None) with respect to
-        all parameters: shape (n_samples·n_outputs, n_params), rows sample-major, columns
-        in the order of :func:`ffnn.utils.flatten_params`."""
-        from .problem import residual_jacobian
-
-        return residual_jacobian(self, x, y)
 
     # --------------------------------------------------------------- summary
     def summary(self, print_fn: Any = None) -> str:

@@ -14,148 +14,48 @@ columns follow :func:`ffnn.utils.flatten_params`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import autodiff as ad
 from ..autodiff import Tensor
-from ..nn import layers as L
 from ..nn import losses as losses_mod
 from ..nn import regularizers
+from ..nn.layers import JacobianRule, Layer
 from ..utils import flatten_params
+
+if TYPE_CHECKING:
+    from .model import Sequential
 
 __all__ = ["Problem", "output_jacobian", "residual_jacobian"]
 
-# A layer's backward rule: cotangent of its output (N, out) -> per-sample gradients of
-# its parameters, each (N, size), and the cotangent of its input (None if not needed).
-Rule = Callable[[np.ndarray, bool], tuple[list[np.ndarray], np.ndarray | None]]
 
-
-def _vjp(leaf: Tensor, out: Tensor, g: np.ndarray) -> np.ndarray:
-    """∂⟨g, out⟩/∂leaf through the small tape from ``leaf`` to ``out``."""
-    if out is leaf:
-        return g
-    leaf.grad = None
-    out.backward(g, retain_graph=True)
-    return leaf.grad if leaf.grad is not None else np.zeros_like(leaf.data)
-
-
-def _affine_rule(x: np.ndarray, z: Tensor, h: Tensor, kernel: Tensor, bias: Tensor | None) -> Rule:
-    """Rule of h = f(z), z = x Wᵀ + b: per-sample ∂/∂W = δₙ xₙᵀ, ∂/∂b = δₙ with δ = ∂/∂z."""
-
-    def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
-        dz = _vjp(z, h, g)
-        n = len(x)
-        grads = [(dz[:, :, None] * x[:, None, :]).reshape(n, -1)]
-        if bias is not None:
-            grads.append(dz)
-        return grads, (dz @ kernel.data if need_input else None)
-
-    return rule
-
-
-def _dense(layer: L.Dense, x: np.ndarray) -> tuple[np.ndarray, Rule]:
-    with ad.no_grad():
-        z = Tensor(layer.linear(Tensor(x)).data, requires_grad=True)
-    h = layer.activation(z)
-    return h.data, _affine_rule(x, z, h, layer.kernel, layer.bias)
-
-
-def _maxout(layer: L.Maxout, x: np.ndarray) -> tuple[np.ndarray, Rule]:
-    with ad.no_grad():
-        z = Tensor(ad.linear(Tensor(x), layer.kernel, layer.bias).data, requires_grad=True)
-    h = z.reshape(-1, layer.units, layer.pieces).max(axis=-1)
-    return h.data, _affine_rule(x, z, h, layer.kernel, layer.bias)
-
-
-def _rbf(layer: L.RBF, x: np.ndarray) -> tuple[np.ndarray, Rule]:
-    """h = exp(−γ s), s = ‖x − c‖²: ∂h/∂c = 2γh(x − c), ∂h/∂log γ = −γ s h."""
-    with ad.no_grad():
-        h = layer(Tensor(x)).data
-    # From the differences, as RBF.call does (the expansion ‖x‖² − 2xᵀc + ‖c‖² cancels
-    # far from the origin, badly so in float32).
-    diff = x[:, None, :] - layer.centers.data[None, :, :]
-    s = (diff * diff).sum(axis=-1)
-    gamma = np.exp(layer.log_gamma.data) if layer.log_gamma is not None else layer.gamma
-
-    def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
-        gh = g * h
-        ds = (-gamma * gh)[:, :, None]  # ∂/∂s, broadcast over the input axis
-        grads = [(-2.0 * ds * diff).reshape(len(x), -1)]
-        if layer.log_gamma is not None:
-            grads.append(-gh * s * gamma)
-        dx = 2.0 * (ds * diff).sum(axis=1) if need_input else None
-        return grads, dx
-
-    return h, rule
-
-
-def _prelu(layer: L.PReLU, x: np.ndarray) -> tuple[np.ndarray, Rule]:
-    """f = x (x > 0), αx otherwise: ∂f/∂α = x·I(x ≤ 0)."""
-    with ad.no_grad():
-        h = layer(Tensor(x)).data
-    positive = x > 0
-
-    def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
-        grads = [np.where(positive, 0.0, g * x).astype(x.dtype)]
-        dx = np.where(positive, g, g * layer.alpha.data) if need_input else None
-        return grads, dx
-
-    return h, rule
-
-
-def _reject_dropout(layer: L.Layer) -> None:
-    if isinstance(layer, L.Dropout) and layer.rate > 0:
+def _check_deterministic(layer: Layer) -> None:
+    if layer.stochastic:
         raise ValueError(
-            f"Dropout layer {layer.name!r} (rate={layer.rate}) is active in training mode: "
-            "per-sample Jacobians and full-batch optimisers need a deterministic network; "
-            "remove it or set its rate to 0"
+            f"{type(layer).__name__} layer {layer.name!r} ({layer.get_config()}) is random in "
+            "training mode: per-sample Jacobians and full-batch optimisers need a "
+            "deterministic network; remove it or set its rate to 0"
         )
 
 
-def _parameter_free(layer: L.Layer, x: np.ndarray, training: bool) -> tuple[np.ndarray, Rule]:
-    if training:
-        _reject_dropout(layer)
-    xt = Tensor(x, requires_grad=True)
-    out = layer(xt, training=training)
-
-    def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
-        return [], (_vjp(xt, out, g) if need_input else None)
-
-    return out.data, rule
-
-
-_RULES: dict[type, Callable[[Any, np.ndarray], tuple[np.ndarray, Rule]]] = {
-    L.Dense: _dense, L.Maxout: _maxout, L.RBF: _rbf, L.PReLU: _prelu,
-}
-
-
-def _linearize(layer: L.Layer, x: np.ndarray, training: bool) -> tuple[np.ndarray, Rule]:
-    for cls in type(layer).__mro__:
-        if cls in _RULES:
-            return _RULES[cls](layer, x)
-    if layer.params:
-        raise ValueError(
-            f"layer {layer.name!r} of type {type(layer).__name__} has parameters but no "
-            f"per-sample Jacobian rule; supported: {', '.join(c.__name__ for c in _RULES)}"
-        )
-    return _parameter_free(layer, x, training)
-
-
-def output_jacobian(model: Any, x: np.ndarray,
+def output_jacobian(model: Sequential, x: np.ndarray,
                     training: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The network output ŷ (N, K) and J = ∂ŷ/∂θ of shape (N·K, n_params), sample-major.
 
-    One forward pass records every layer's backward rule; then one backward pass per
-    output column k, seeded with the one-hot cotangent eₖ for all N samples at once.
+    One forward pass records every layer's backward rule (:meth:`Layer.linearize`);
+    then one backward pass per output column k, seeded with the one-hot cotangent eₖ
+    for all N samples at once.
     """
-    rules: list[Rule] = []
+    rules: list[JacobianRule] = []
     a = np.ascontiguousarray(x, dtype=model.dtype)
     with ad.enable_grad():
         for layer in model.layers:
-            a, rule = _linearize(layer, a, training)
+            if training:
+                _check_deterministic(layer)
+            a, rule = layer.linearize(a, training)
             rules.append(rule)
     out = a.reshape(len(x), -1)
     n, k = out.shape
@@ -176,7 +76,7 @@ def output_jacobian(model: Any, x: np.ndarray,
     return out, jac.reshape(n * k, -1)
 
 
-def residual_jacobian(model: Any, x: Any, y: Any = None) -> np.ndarray:
+def residual_jacobian(model: Sequential, x: Any, y: Any = None) -> np.ndarray:
     """J = ∂r/∂θ for the residuals r = y − ŷ (J = ∂ŷ/∂θ when ``y`` is None).
 
     Parameters
@@ -195,7 +95,7 @@ def residual_jacobian(model: Any, x: Any, y: Any = None) -> np.ndarray:
     from . import data
 
     xa = data.as_features(x, model.dtype, model.input_dim)
-    model._ensure_built(xa.shape[1])
+    model.ensure_built(xa.shape[1])
     if y is not None:
         ya = data.as_targets(y, model.dtype, xa.shape[0], False, what="y")
         if ya.shape[1:] != tuple(model.output_shape[1:]):
@@ -223,8 +123,9 @@ def _l2_strength(reg: Any) -> float:
 class Problem:
     """A training problem on the whole data set, seen through the flat vector θ.
 
-    ``Sequential._step`` builds one per epoch for optimisers with ``full_batch = True``
-    and passes it to ``optimizer.step_problem``.
+    ``Sequential.batch_step`` builds one per epoch for a
+    :class:`~ffnn.optim.FullBatchOptimizer` and passes it to ``optimizer.step_problem``;
+    it implements the :class:`ffnn.optim.Problem` protocol.
 
     Parameters
     ----------
@@ -236,7 +137,8 @@ class Problem:
         For least squares the residuals become eₙₖ = √wₙ (yₙₖ − ŷₙₖ).
     """
 
-    def __init__(self, model: Any, x: np.ndarray, y: np.ndarray, sample_weight: Any = None) -> None:
+    def __init__(self, model: Sequential, x: np.ndarray, y: np.ndarray,
+                 sample_weight: Any = None) -> None:
         self.model, self.x, self.y = model, x, y
         self.sample_weight = sample_weight
         self.params = model.params
@@ -252,7 +154,7 @@ class Problem:
         self.n_params = int(sum(p.data.size for p in self.params))
         self.dtype = model.dtype
         for layer in model.layers:
-            _reject_dropout(layer)
+            _check_deterministic(layer)
 
     # ------------------------------------------------------------- flat vector
     def get_flat(self) -> np.ndarray:
@@ -272,7 +174,7 @@ class Problem:
         """The training objective (loss + penalties), its gradient (float64) and ŷ."""
         for p in self.params:
             p.grad = None
-        objective, out = self.model._objective(self.x, self.y, self.sample_weight, training=True)
+        objective, out = self.model.objective(self.x, self.y, self.sample_weight, training=True)
         objective.backward()
         grad = np.concatenate([np.zeros(p.data.size) if p.grad is None else p.grad.ravel()
                                for p in self.params]).astype(np.float64)
@@ -306,7 +208,8 @@ class Problem:
         with ad.no_grad():
             return self.model.forward(Tensor(self.x)).data.reshape(self.n_samples, -1)
 
-    def jacobian_chunks(self, chunk_size: int | None) -> Any:
+    def jacobian_chunks(self, chunk_size: int | None) -> Iterator[
+            tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Yield (ŷ, e, J) per chunk of samples, J = ∂ŷ/∂θ scaled like e (float64 e)."""
         step = self.n_samples if chunk_size is None else int(chunk_size)
         for start in range(0, self.n_samples, step):
@@ -320,7 +223,7 @@ class Problem:
 
     def penalty(self) -> tuple[float, np.ndarray, np.ndarray]:
         """The layers' penalty R(θ), ∇R (float64) and the curvature diag of its L2 part."""
-        reg = self.model._regularization()
+        reg = self.model.regularization()
         grad = np.zeros(self.n_params)
         curv = np.zeros(self.n_params)
         if reg is None:
@@ -343,5 +246,5 @@ class Problem:
     def penalty_value(self) -> float:
         """R(θ) alone (no gradient)."""
         with ad.no_grad():
-            reg = self.model._regularization()
+            reg = self.model.regularization()
         return 0.0 if reg is None else float(reg.data)

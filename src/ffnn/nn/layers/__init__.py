@@ -9,7 +9,7 @@ The contract every layer follows is documented on :class:`~.base.Layer`. This pa
 from __future__ import annotations
 
 from ..._registry import Registry
-from .base import Layer, Shape
+from .base import JacobianRule, Layer, Shape
 from .core import Activation, Dense, Dropout
 from .special import RBF, Maxout, PReLU
 
@@ -19,6 +19,7 @@ __all__ = [
     "Activation",
     "Dense",
     "Dropout",
+    "JacobianRule",
     "Layer",
     "Maxout",
     "PReLU",

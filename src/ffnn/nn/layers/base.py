@@ -5,7 +5,11 @@
 * ``__call__(x, training=False)`` maps a batch Tensor to a batch Tensor;
 * ``params`` lists the trainable Tensors, ``named_params`` names them;
 * ``get_config()`` / ``from_config()`` give a JSON-serialisable description;
-* ``count_params()`` counts the trainable numbers.
+* ``count_params()`` counts the trainable numbers;
+* ``linearize(x, training)`` runs the layer and returns its per-sample backward rule
+  (the per-sample Jacobians of Levenberg–Marquardt and Bayesian regularisation);
+* ``parameter_count(n_inputs)`` says, before building, how many numbers ``build`` will
+  allocate (model files check it against their size before building anything).
 
 Weights follow the notes: W has shape (units, inputs), so one sample maps as
 z = W a + b and a batch whose rows are samples as Z = X Wᵀ + b.
@@ -13,15 +17,24 @@ z = W a + b and a batch whose rows are samples as Z = X Wᵀ + b.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ... import autodiff as ad
 from ...autodiff import Tensor
 
-__all__ = ["Layer", "Shape"]
+__all__ = ["JacobianRule", "Layer", "Shape", "affine_rule", "tape_vjp"]
 
 Shape = tuple[int, ...]
+
+#: A layer's per-sample backward rule: ``rule(g, need_input)`` takes the cotangent of its
+#: output for all N samples, (N, out), and returns the per-sample gradients of its
+#: parameters (one (N, size) array per parameter, in ``named_params`` order) and the
+#: cotangent of its input (None when ``need_input`` is false).
+JacobianRule = Callable[[np.ndarray, bool], tuple[list[np.ndarray], "np.ndarray | None"]]
 
 
 class Layer:
@@ -38,7 +51,9 @@ class Layer:
     Subclasses implement ``build`` (creating parameters with :meth:`add_param`),
     ``call`` and ``compute_output_shape``, and extend ``get_config`` with their own
     constructor arguments so that ``type(layer).from_config(layer.get_config())``
-    rebuilds an equivalent, unbuilt layer.
+    rebuilds an equivalent, unbuilt layer. A layer with parameters also implements
+    :meth:`linearize` (its per-sample Jacobian rule) and :meth:`parameter_count`; a
+    layer that is random in training mode says so with :attr:`stochastic`.
     """
 
     def __init__(self, name: str | None = None) -> None:
@@ -97,6 +112,47 @@ class Layer:
         """Number of trainable scalars."""
         return int(sum(p.data.size for p in self._params.values()))
 
+    @property
+    def stochastic(self) -> bool:
+        """Whether the layer is random in training mode (Dropout with a rate > 0)."""
+        return False
+
+    def parameter_count(self, n_inputs: int) -> int:
+        """The number of parameters :meth:`build` creates for ``n_inputs`` features,
+        computed from the (unbuilt) layer's options alone.
+
+        The default is exact for parameter-free layers only if they have no integer
+        options: it bounds the count by (inputs + 1) times the product of the layer's
+        integer options other than ``input_dim``; layers with parameters override it.
+        """
+        sizes = [v for k, v in self.get_config().items()
+                 if isinstance(v, int) and not isinstance(v, bool) and k != "input_dim"]
+        return (n_inputs + 1) * math.prod(max(v, 1) for v in sizes) if sizes else 0
+
+    # ------------------------------------------------------ per-sample Jacobians
+    def linearize(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, JacobianRule]:
+        """Run the layer on ``x`` (N, features) and return its output and its per-sample
+        backward rule (see :data:`JacobianRule`).
+
+        The default serves parameter-free layers: the rule backpropagates through the
+        layer's own small tape. A layer with parameters must override it, giving for
+        sample n the gradient of ⟨gₙ, outₙ⟩ with respect to its parameters (e.g. δₙ xₙᵀ
+        and δₙ for a dense layer, the notes' Lemma 1 without the sum over samples).
+        """
+        if self.params:
+            raise ValueError(
+                f"layer {self.name!r} of type {type(self).__name__} has parameters but no "
+                "per-sample Jacobian rule (Layer.linearize)"
+            )
+        xt = Tensor(x, requires_grad=True)
+        with ad.enable_grad():
+            out = self(xt, training=training)
+
+        def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+            return [], (tape_vjp(xt, out, g) if need_input else None)
+
+        return out.data, rule
+
     kernel_regularizer: Any = None  # layers with a kernel set it in __init__
 
     def regularization_loss(self) -> Tensor | None:
@@ -118,6 +174,31 @@ class Layer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({args})"
+
+
+def tape_vjp(leaf: Tensor, out: Tensor, g: np.ndarray) -> np.ndarray:
+    """∂⟨g, out⟩/∂leaf through the small tape from ``leaf`` to ``out`` (kept for reuse)."""
+    if out is leaf:
+        return g
+    leaf.grad = None
+    out.backward(g, retain_graph=True)
+    return leaf.grad if leaf.grad is not None else np.zeros_like(leaf.data)
+
+
+def affine_rule(x: np.ndarray, z: Tensor, h: Tensor, kernel: Tensor,
+                bias: Tensor | None) -> JacobianRule:
+    """The rule of h = f(z), z = x Wᵀ + b: per sample, ∂/∂W = δₙ xₙᵀ and ∂/∂b = δₙ with
+    δ = ∂⟨g, h⟩/∂z, and the input's cotangent δ W."""
+
+    def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+        dz = tape_vjp(z, h, g)
+        n = len(x)
+        grads = [(dz[:, :, None] * x[:, None, :]).reshape(n, -1)]
+        if bias is not None:
+            grads.append(dz)
+        return grads, (dz @ kernel.data if need_input else None)
+
+    return rule
 
 
 def _weights_config(layer: Any) -> dict[str, Any]:

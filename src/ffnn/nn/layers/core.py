@@ -12,7 +12,7 @@ from ..._validation import check_positive_int
 from ...autodiff import Tensor
 from ...autodiff.fused import FUSED_ACTIVATIONS
 from .. import activations, initializers, regularizers
-from .base import Layer, Shape, _features, _weights_config
+from .base import JacobianRule, Layer, Shape, _features, _weights_config, affine_rule
 
 __all__ = ["Activation", "Dense", "Dropout"]
 
@@ -114,6 +114,18 @@ class Dense(Layer):
         """(batch, units)."""
         return (*tuple(input_shape)[:-1], self.units)
 
+    def parameter_count(self, n_inputs: int) -> int:
+        """units·inputs (+ units with a bias)."""
+        return self.units * n_inputs + (self.units if self.use_bias else 0)
+
+    def linearize(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, JacobianRule]:
+        """a = f(z), z = x Wᵀ + b: the affine rule (per sample ∂/∂W = δₙ xₙᵀ, ∂/∂b = δₙ)."""
+        with ad.no_grad():
+            z = Tensor(self.linear(Tensor(x)).data, requires_grad=True)
+        with ad.enable_grad():
+            h = self.activation(z)
+        return h.data, affine_rule(x, z, h, self.kernel, self.bias)
+
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments, nested objects as their configs."""
         return {
@@ -175,6 +187,11 @@ class Dropout(Layer):
         """Take a child generator for the masks (``fit(seed=...)`` replaces it)."""
         self.rng = np.random.default_rng(rng.integers(2**63))
         super().build(input_shape, rng, dtype)
+
+    @property
+    def stochastic(self) -> bool:
+        """True when ``rate`` > 0: the masks are random in training mode."""
+        return self.rate > 0
 
     def reseed(self, seed: Any) -> None:
         """Draw future masks from ``numpy.random.default_rng(seed)``."""

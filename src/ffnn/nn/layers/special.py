@@ -10,7 +10,7 @@ from ... import autodiff as ad
 from ..._validation import check_number, check_positive_int
 from ...autodiff import Tensor
 from .. import initializers, regularizers
-from .base import Layer, Shape, _features, _weights_config
+from .base import JacobianRule, Layer, Shape, _features, _weights_config, affine_rule
 
 __all__ = ["RBF", "Maxout", "PReLU"]
 
@@ -68,6 +68,18 @@ class Maxout(Layer):
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """(batch, units)."""
         return (input_shape[0], self.units)
+
+    def parameter_count(self, n_inputs: int) -> int:
+        """units·pieces·(inputs + 1)."""
+        return self.units * self.pieces * (n_inputs + 1)
+
+    def linearize(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, JacobianRule]:
+        """h = max over pieces of z, z = x Wᵀ + b: the affine rule through the max."""
+        with ad.no_grad():
+            z = Tensor(ad.linear(Tensor(x), self.kernel, self.bias).data, requires_grad=True)
+        with ad.enable_grad():
+            h = z.reshape(-1, self.units, self.pieces).max(axis=-1)
+        return h.data, affine_rule(x, z, h, self.kernel, self.bias)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -137,6 +149,31 @@ class RBF(Layer):
         """(batch, units)."""
         return (input_shape[0], self.units)
 
+    def parameter_count(self, n_inputs: int) -> int:
+        """units·inputs centres (+ units log γ when trainable)."""
+        return self.units * n_inputs + (self.units if self.trainable_gamma else 0)
+
+    def linearize(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, JacobianRule]:
+        """h = exp(−γ s), s = ‖x − c‖²: ∂h/∂c = 2γh(x − c), ∂h/∂log γ = −γ s h."""
+        with ad.no_grad():
+            h = self(Tensor(x)).data
+        # From the differences, as call does (the expansion ‖x‖² − 2xᵀc + ‖c‖² cancels
+        # far from the origin, badly so in float32).
+        diff = x[:, None, :] - self.centers.data[None, :, :]
+        s = (diff * diff).sum(axis=-1)
+        gamma = np.exp(self.log_gamma.data) if self.log_gamma is not None else self.gamma
+
+        def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+            gh = g * h
+            ds = (-gamma * gh)[:, :, None]  # ∂/∂s, broadcast over the input axis
+            grads = [(-2.0 * ds * diff).reshape(len(x), -1)]
+            if self.log_gamma is not None:
+                grads.append(-gh * s * gamma)
+            dx = 2.0 * (ds * diff).sum(axis=1) if need_input else None
+            return grads, dx
+
+        return h, rule
+
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
         return {
@@ -171,6 +208,23 @@ class PReLU(Layer):
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         """where(x > 0, x, α·x)."""
         return ad.where(x.data > 0, x, x * self.alpha)
+
+    def parameter_count(self, n_inputs: int) -> int:
+        """One slope per input."""
+        return n_inputs
+
+    def linearize(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, JacobianRule]:
+        """f = x (x > 0), αx otherwise: ∂f/∂α = x·I(x ≤ 0)."""
+        with ad.no_grad():
+            h = self(Tensor(x)).data
+        positive = x > 0
+
+        def rule(g: np.ndarray, need_input: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+            grads = [np.where(positive, 0.0, g * x).astype(x.dtype)]
+            dx = np.where(positive, g, g * self.alpha.data) if need_input else None
+            return grads, dx
+
+        return h, rule
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
