@@ -13,9 +13,11 @@ class ConvergenceWarning(UserWarning):
     """An iterative method stopped at its iteration limit without converging.
 
     Raised, for example, by :class:`ffnn.Perceptron` when an epoch budget runs out on
-    data that are not linearly separable (XOR). It plays the role of
-    ``sklearn.exceptions.ConvergenceWarning`` without importing scikit-learn; filter it
-    with ``warnings.simplefilter("ignore", ffnn.exceptions.ConvergenceWarning)``.
+    data that are not linearly separable (XOR), and by the scikit-learn estimators when
+    ``max_iter`` is reached. It plays the role of
+    ``sklearn.exceptions.ConvergenceWarning`` (ffnn has one such class, and ``import
+    ffnn`` does not import scikit-learn); filter it with
+    ``warnings.simplefilter("ignore", ffnn.ConvergenceWarning)``.
     """
 
 

@@ -12,13 +12,14 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_blobs, make_classification, make_regression
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ffnn.estimators import MLPClassifier, MLPRegressor, PerceptronClassifier
+from ffnn.exceptions import ConvergenceWarning
 from ffnn.regularizers import L2
 
 

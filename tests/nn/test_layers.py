@@ -618,8 +618,44 @@ def test_config_round_trip(layer):
     np.testing.assert_array_equal(layer(x, training=True).data, clone(x, training=True).data)
 
 
+def test_every_registered_layer_is_in_the_tables():
+    """Guards the recipe 'a layer is its file, its registry entry and its tests': a
+    registered layer missing from _all_layers() escapes the config, parameter-count and
+    Jacobian checks below, so it fails here."""
+    assert {type(layer).__name__.lower() for layer in _all_layers()} == set(LAYERS.names())
+
+
+@pytest.mark.parametrize("layer", _all_layers(), ids=repr)
+def test_parameter_count_is_what_build_allocates(layer):
+    """Layer.parameter_count (what model files check before building) is exact."""
+    expected = layer.parameter_count(3)
+    assert build(layer, 3).count_params() == expected
+
+
+@pytest.mark.parametrize("layer", _all_layers(), ids=repr)
+def test_linearize_gives_per_sample_gradients(layer):
+    """Layer.linearize's rule equals, sample by sample, the tape's gradient of ⟨gₙ, outₙ⟩
+    with respect to the parameters and the input."""
+    build(layer, 3, seed=5)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 3))
+    out, rule = layer.linearize(x)
+    g = rng.standard_normal(out.shape)
+    grads, dx = rule(g, True)
+    params = list(layer.named_params.values())
+    assert len(grads) == len(params)
+    for n in range(len(x)):
+        xn = ffnn.Tensor(x[n : n + 1], requires_grad=True)
+        for p in params:
+            p.grad = None
+        (layer(xn) * g[n : n + 1]).sum().backward()
+        for got, p in zip(grads, params, strict=True):
+            np.testing.assert_allclose(got[n], p.grad.reshape(-1), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(dx[n], xn.grad[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out, layer(x).data, rtol=1e-12)
+
+
 def test_layers_registry():
-    assert LAYERS.names() == ["activation", "dense", "dropout", "maxout", "prelu", "rbf"]
     for cls in (Dense, Activation, Dropout, Maxout, RBF, PReLU):
         assert ffnn.layers.get(cls.__name__) is cls
         assert ffnn.layers.get(cls.__name__.lower()) is cls

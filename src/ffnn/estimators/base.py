@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
-    _check_sample_weight,
+    check_array,
     check_is_fitted,
     column_or_1d,
     validate_data,
@@ -28,6 +27,7 @@ from sklearn.utils.validation import (
 
 from .. import _validation as validation
 from .. import optim
+from ..exceptions import ConvergenceWarning
 from ..nn.activations import ACTIVATIONS
 from ..nn.layers import Dense
 from ..nn.regularizers import L2
@@ -76,6 +76,25 @@ def check_bool(name: str, value: Any) -> bool:
         return validation.check_bool(_parameter(name), value)
     except TypeError as exc:
         raise ValueError(str(exc)) from None
+
+
+def check_sample_weight(sample_weight: Any, X: np.ndarray) -> np.ndarray:
+    """``sample_weight`` as a finite, non-negative float array of shape (n_samples,) in
+    X's dtype, not all zero (a scalar weighs every sample the same), with scikit-learn's public
+    ``check_array`` for the conversion; ValueError naming the problem otherwise."""
+    n = X.shape[0]
+    if isinstance(sample_weight, numbers.Number):
+        return np.full(n, sample_weight, dtype=X.dtype)
+    sw = check_array(sample_weight, ensure_2d=False, dtype=X.dtype, order="C",
+                     input_name="sample_weight")
+    if sw.ndim != 1 or sw.shape[0] != n:
+        raise ValueError(f"sample_weight must have shape ({n},), got {sw.shape}")
+    if (sw < 0).any():
+        raise ValueError("sample_weight must be non-negative (negative values are not "
+                         "allowed)")
+    if n and not sw.any():
+        raise ValueError("sample_weight is zero for every sample: there is nothing to fit")
+    return sw
 
 
 class SklearnStopping(Callback):
@@ -318,8 +337,7 @@ class BaseMLP(BaseEstimator):
                                        classes=classes)
         sw = None
         if sample_weight is not None:
-            sw = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                      ensure_non_negative=True)
+            sw = check_sample_weight(sample_weight, X)
             self._check_weighted_targets(y, sw, incremental)
         if not incremental or first:
             self._rng = check_random_state(self.random_state)

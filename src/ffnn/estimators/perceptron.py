@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -124,7 +123,7 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         if failed:
             warnings.warn(f"the perceptron rule did not converge in max_iter={self.max_iter} "
                           f"epochs for class(es) {', '.join(failed)} (the data may not be "
-                          "linearly separable)", ConvergenceWarning, stacklevel=2)
+                          "linearly separable)", exceptions.ConvergenceWarning, stacklevel=2)
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
