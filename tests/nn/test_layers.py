@@ -111,6 +111,11 @@ TORCH_ACTIVATIONS = {
     "gelu": lambda z: TF.gelu(z, approximate="none"),
     "abs": torch.abs,
     "sign": torch.sign,
+    "step": lambda z: (z >= 0).to(z.dtype),
+    "symmetric_step": lambda z: torch.where(z >= 0, 1.0, -1.0).to(z.dtype),
+    "saturating_linear": lambda z: torch.clamp(z, 0.0, 1.0),
+    "gaussian": lambda z: torch.exp(-z * z),
+    "triangular": lambda z: TF.relu(1 - torch.abs(z)),
     "softmax": lambda z: torch.softmax(z, dim=-1),
 }
 # Parametrised variants, an alias and the composed route of fused names.
