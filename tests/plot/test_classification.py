@@ -67,6 +67,18 @@ def test_confusion_of_an_estimator_uses_its_labels(moons):
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["left", "right"]
 
 
+def test_confusion_of_the_perceptron_on_xor():
+    x, y = ffnn.datasets.xor()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ffnn.ConvergenceWarning)  # XOR: never converges
+        perceptron = ffnn.Perceptron(max_epochs=7, shuffle=True, random_state=0).fit(x, y[:, 0])
+    fig = ffnn.plot.confusion(perceptron, x, y)
+    expected = confusion_matrix(y[:, 0], perceptron.predict(x))
+    np.testing.assert_array_equal(_image(fig), expected)
+    assert np.trace(expected) < 4  # no line separates XOR
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0.0", "1.0"]
+
+
 def test_confusion_rejects_bad_arguments(moons, moons_network):
     x, y = moons
     with pytest.raises(ValueError, match="normalize must be one of"):
