@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test examples bench lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +15,27 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install -q -e ".[test,plot]"
+	touch $@ $(VENV)/.installed $(VENV)/.installed-plot
+
+$(VENV)/.installed-plot: pyproject.toml | $(PY)
+	$(PIP) install -q -e ".[plot]"
 	touch $@ $(VENV)/.installed
+
+# Every script of examples/ in its quick mode; figures go to build/examples (the ones in
+# docs/images come from the full runs: python examples/<name>.py).
+EXAMPLES := $(filter-out examples/_common.py,$(wildcard examples/*.py))
 
 demo: $(VENV)/.installed
 	$(PY) -m ffnn train --out $(VENV)/demo-model.safetensors
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -n 2 -q
+
+examples: $(VENV)/.installed-plot
+	@for script in $(EXAMPLES); do \
+		echo "== $$script --quick"; \
+		$(PY) $$script --quick --out build/examples || exit 1; \
+	done
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/engine_overhead.py
@@ -33,4 +47,4 @@ lint: $(VENV)/.installed-test
 	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build/examples

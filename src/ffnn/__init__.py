@@ -37,12 +37,13 @@ __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-# The scikit-learn estimators import scikit-learn, so they load on first use.
+# The scikit-learn estimators import scikit-learn, so they load on first use; so does
+# ffnn.plot (its functions import matplotlib when called).
 _LAZY = {"MLPClassifier", "MLPRegressor", "PerceptronClassifier"}
 
 
 if TYPE_CHECKING:
-    from . import estimators
+    from . import estimators, plot
     from .estimators import MLPClassifier, MLPRegressor, PerceptronClassifier
 
 
@@ -50,6 +51,8 @@ def __getattr__(name: str) -> object:
     if name in _LAZY or name == "estimators":
         module = importlib.import_module(".estimators", __name__)
         return module if name == "estimators" else getattr(module, name)
+    if name == "plot":
+        return importlib.import_module(".plot", __name__)
     raise AttributeError(f"module 'ffnn' has no attribute {name!r}")
 
 __all__ = [
@@ -81,6 +84,7 @@ __all__ = [
     "losses",
     "metrics",
     "optimizers",
+    "plot",
     "regularizers",
     "save",
     *autodiff.__all__,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import warnings
 
 import numpy as np
@@ -48,12 +49,32 @@ CASES = [
     ({"name": "swish", "beta": 2.5}, lambda x: x * torch.sigmoid(2.5 * x)),
     ({"name": "gelu"}, lambda x: TF.gelu(x, approximate="none")),
     ({"name": "gelu", "approximate": "tanh"}, lambda x: TF.gelu(x, approximate="tanh")),
+    ({"name": "gelu", "mu": 0.5, "sigma": 2.0},
+     lambda x: x * 0.5 * (1 + torch.erf((x - 0.5) / (2.0 * math.sqrt(2.0))))),
+    ({"name": "gelu", "approximate": "tanh", "mu": -1.0, "sigma": 0.5},
+     lambda x: x * 0.5 * (1 + torch.tanh(math.sqrt(2 / math.pi)
+                                         * ((x + 1) / 0.5 + 0.044715 * ((x + 1) / 0.5) ** 3)))),
     ({"name": "abs"}, torch.abs),
     ({"name": "sign"}, torch.sign),
+    ({"name": "step"}, lambda x: (x >= 0).double()),
+    ({"name": "symmetric_step"}, lambda x: torch.where(x >= 0, 1.0, -1.0).double()),
+    ({"name": "saturating_linear"}, lambda x: torch.clamp(x, 0.0, 1.0)),
+    ({"name": "gaussian"}, lambda x: torch.exp(-x * x)),
+    ({"name": "triangular"}, lambda x: TF.relu(1 - torch.abs(x))),
     ({"name": "softmax"}, lambda x: torch.softmax(x, dim=-1)),
     ({"name": "softmax", "axis": 0}, lambda x: torch.softmax(x, dim=0)),
 ]
 IDS = ["-".join(str(v) for v in c.values()) for c, _ in CASES]
+#: The reference of each activation with its default parameters (tests/nn/test_layers.py
+#: checks Dense with every activation against these).
+DEFAULT_REFERENCES = {c["name"]: ref for c, ref in CASES if len(c) == 1}
+
+
+def test_every_registered_activation_has_a_row():
+    """Guards the recipe 'an activation is its function and a row here': a registered
+    activation without a row (with its default parameters) fails."""
+    missing = set(ACTIVATIONS.names(aliases=False)) - set(DEFAULT_REFERENCES)
+    assert not missing, f"no CASES row for {sorted(missing)}"
 
 
 @pytest.mark.parametrize(("config", "reference"), CASES, ids=IDS)
@@ -118,10 +139,112 @@ def test_hard_logistic_is_the_notes_formula():
 
 def test_sign_has_zero_gradient():
     x = ffnn.Tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
-    out = activations.get("step")(x)
+    out = activations.get("sign")(x)
     out.backward(np.ones(3))
     np.testing.assert_array_equal(out.data, [-1, 0, 1])
     np.testing.assert_array_equal(x.grad, [0, 0, 0])
+
+
+def test_step_is_the_zero_one_threshold_not_sign():
+    """Guards against ``step`` meaning the ±1 sign again (it was an alias of ``sign``
+    before the McCulloch–Pitts 0/1 step existed): step(0) = 1, sign(0) = 0."""
+    x = ffnn.Tensor(np.array([-2.0, -1e-300, 0.0, -0.0, 1e-300, 3.0]), requires_grad=True)
+    out = activations.get("step")(x)
+    out.backward(np.ones(6))
+    np.testing.assert_array_equal(out.data, [0, 0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(x.grad, np.zeros(6))
+    np.testing.assert_array_equal(activations.get("sign")(x).data, [-1, -1, 0, 0, 1, 1])
+    np.testing.assert_array_equal(activations.get("hardlims")(x).data, [-1, -1, 1, 1, 1, 1])
+
+
+# MATLAB's transfer functions, written as in MATLAB's documentation (Algorithms sections of
+# https://www.mathworks.com/help/deeplearning/ref/<name>.html), and ffnn's entry for each.
+MATLAB = {
+    "logsig": ("sigmoid", lambda n: 1 / (1 + np.exp(-n))),
+    "tansig": ("tanh", lambda n: 2 / (1 + np.exp(-2 * n)) - 1),
+    "purelin": ("linear", lambda n: n),
+    "poslin": ("relu", lambda n: np.where(n >= 0, n, 0.0)),
+    "satlin": ("saturating_linear",
+               lambda n: np.where(n <= 0, 0.0, np.where(n <= 1, n, 1.0))),
+    "satlins": ("hard_tanh", lambda n: np.where(n <= -1, -1.0, np.where(n <= 1, n, 1.0))),
+    "hardlim": ("step", lambda n: np.where(n >= 0, 1.0, 0.0)),
+    "hardlims": ("symmetric_step", lambda n: np.where(n >= 0, 1.0, -1.0)),
+    "radbas": ("gaussian", lambda n: np.exp(-n * n)),
+    "tribas": ("triangular", lambda n: np.where(np.abs(n) <= 1, 1 - np.abs(n), 0.0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATLAB))
+def test_matlab_names_follow_matlab_formulas(name, rng):
+    canonical, formula = MATLAB[name]
+    assert ACTIVATIONS.canonical(name) == canonical
+    n = np.concatenate([rng.uniform(-5, 5, 200), [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0],
+                        [-40.0, 40.0]])
+    out = activations.get(name)(ffnn.Tensor(n)).data
+    # tansig and tanh agree to rounding ("mathematically equivalent", MATLAB's page says)
+    np.testing.assert_allclose(out, formula(n), rtol=0, atol=4e-16)
+
+
+@pytest.mark.parametrize("name", sorted(MATLAB))
+def test_matlab_derivatives_match_finite_differences(name, rng):
+    ffnn.check_grads(activations.get(name), away_from_kinks(rng, (5, 8)))
+
+
+def test_each_matlab_name_is_registered_once_as_an_alias():
+    """Every MATLAB name is an alias (not a second copy of a function) of one entry."""
+    canonical = set(ACTIVATIONS.names(aliases=False))
+    for name, (target, _) in MATLAB.items():
+        assert name not in canonical
+        assert ACTIVATIONS.lookup(name) is ACTIVATIONS.lookup(target)
+    functions = [ACTIVATIONS.lookup(n) for n in canonical]
+    assert len(set(map(id, functions))) == len(functions)
+
+
+@pytest.mark.parametrize(
+    ("name", "x", "grad"),
+    [
+        ("hard_logistic", [-2.0, 2.0], [0.25, 0.25]),
+        ("hard_tanh", [-1.0, 1.0], [1.0, 1.0]),
+        ("saturating_linear", [0.0, 1.0], [1.0, 1.0]),
+        ("triangular", [-1.0, 0.0, 1.0], [0.0, 0.0, 0.0]),
+        ("relu", [0.0], [0.0]),
+        ("step", [0.0], [0.0]),
+        ("abs", [0.0], [0.0]),
+    ],
+)
+def test_derivative_at_kinks_is_what_the_docstring_states(name, x, grad):
+    """Guards the docstrings' statements of the engine's value at each kink."""
+    xt = ffnn.Tensor(np.array(x), requires_grad=True)
+    activations.get(name)(xt).backward(np.ones(len(x)))
+    np.testing.assert_array_equal(xt.grad, grad)
+
+
+def test_gelu_defaults_are_bit_identical_to_the_standard_formula(rng):
+    """Guards the standard GELU against any change from the μ, σ parameters."""
+    from ffnn.autodiff import erf
+
+    x = rng.standard_normal(1000) * 4
+    for dtype in (np.float32, np.float64):
+        xt = ffnn.Tensor(x.astype(dtype))
+        expected = (xt * 0.5 * (erf(xt * (1 / math.sqrt(2))) + 1.0)).data
+        for config in ("gelu", {"name": "gelu", "mu": 0.0, "sigma": 1.0}):
+            np.testing.assert_array_equal(activations.get(config)(xt).data, expected)
+
+
+def test_gelu_mu_sigma_is_x_times_the_normal_cdf(rng):
+    from scipy.stats import norm
+
+    x = rng.uniform(-6, 6, 300)
+    out = activations.get({"name": "gelu", "mu": 1.5, "sigma": 0.7})(ffnn.Tensor(x)).data
+    # 1 + erf(u/√2) cancels in the far left tail: absolute agreement there
+    np.testing.assert_allclose(out, x * norm.cdf(x, loc=1.5, scale=0.7), rtol=1e-12,
+                               atol=1e-14)
+
+
+@pytest.mark.parametrize("params", [{"sigma": 0.0}, {"sigma": -1.0}, {"mu": math.inf}])
+def test_gelu_rejects_bad_gaussians_when_bound(params):
+    with pytest.raises(ValueError, match=r"gelu.*(sigma|mu)"):
+        activations.get({"name": "gelu", **params})
 
 
 # ------------------------------------------------------------------ registry and get
@@ -139,7 +262,8 @@ def test_every_name_resolves_and_round_trips(name, rng):
 
 def test_aliases_give_canonical_names():
     assert activations.get("logistic").name == "sigmoid"
-    assert activations.get("STEP").name == "sign"
+    assert activations.get("STEP").name == "step"
+    assert activations.get("hardlim").name == "step"
 
 
 def test_get_accepts_objects_functions_and_none():

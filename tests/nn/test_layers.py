@@ -4,9 +4,11 @@ counts, configs, the LAYERS registry, argument validation and dtypes."""
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,26 +95,17 @@ def through_layer(layer, attrs):
 
 
 # --------------------------------------------------------------- Dense: every activation
-def _hard_logistic(z):
-    return torch.clamp(0.25 * z + 0.5, 0.0, 1.0)
+def _activation_references():
+    """The activation table of tests/nn/test_activations.py (one row per activation)."""
+    path = Path(__file__).with_name("test_activations.py")
+    spec = importlib.util.spec_from_file_location("_activation_cases", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.DEFAULT_REFERENCES
 
 
-TORCH_ACTIVATIONS = {
-    "linear": lambda z: z,
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "hard_logistic": _hard_logistic,
-    "hard_tanh": TF.hardtanh,
-    "relu": TF.relu,
-    "leaky_relu": lambda z: TF.leaky_relu(z, 0.01),
-    "elu": lambda z: TF.elu(z, alpha=1.0),
-    "softplus": TF.softplus,
-    "swish": TF.silu,
-    "gelu": lambda z: TF.gelu(z, approximate="none"),
-    "abs": torch.abs,
-    "sign": torch.sign,
-    "softmax": lambda z: torch.softmax(z, dim=-1),
-}
+TORCH_ACTIVATIONS = _activation_references()
 # Parametrised variants, an alias and the composed route of fused names.
 EXTRA_ACTIVATIONS = [
     ({"name": "leaky_relu", "gamma": 0.2}, lambda z: TF.leaky_relu(z, 0.2)),
@@ -360,7 +353,7 @@ ACTIVATION_LAYER_CASES = [
     (("elu",), {"gamma": 0.7}, lambda x: TF.elu(x, alpha=0.7)),
     (("gelu",), {"approximate": "tanh"}, lambda x: TF.gelu(x, approximate="tanh")),
     (("softmax",), {}, lambda x: torch.softmax(x, dim=-1)),
-    (("hard_logistic",), {}, _hard_logistic),
+    (("hard_logistic",), {}, TORCH_ACTIVATIONS["hard_logistic"]),
     ((), {}, lambda x: x),
 ]
 

@@ -6,7 +6,13 @@ where they exist. :data:`ACTIVATIONS` maps each name to its function
 ``f(x, **params) -> Tensor``; :class:`ActivationFunction` binds a name to parameter
 values and is what layers hold. :func:`get` resolves any accepted identifier.
 
-The parametric ReLU is a layer (its slope is learned), see :mod:`ffnn.nn.layers`.
+The threshold, saturating-linear and basis units (``step``, ``symmetric_step``,
+``saturating_linear``, ``gaussian``, ``triangular``) live in
+:mod:`ffnn.nn.transfer_functions` and are registered here. MATLAB's transfer-function
+names (``logsig``, ``tansig``, ``purelin``, ``poslin``, ``satlin``, ``satlins``,
+``hardlim``, ``hardlims``, ``radbas``, ``tribas``) are aliases of the entries with the
+same formula. The parametric ReLU is a layer (its slope is learned), see
+:mod:`ffnn.nn.layers`.
 """
 
 from __future__ import annotations
@@ -17,13 +23,16 @@ from typing import Any
 
 from .. import autodiff as F
 from .._registry import Registry, bind_params, split_config
+from .._validation import check_number
 from ..autodiff import Tensor
+from .transfer_functions import gaussian, saturating_linear, step, symmetric_step, triangular
 
 __all__ = [
     "ACTIVATIONS",
     "ActivationFunction",
     "abs",
     "elu",
+    "gaussian",
     "gelu",
     "get",
     "hard_logistic",
@@ -31,13 +40,17 @@ __all__ = [
     "leaky_relu",
     "linear",
     "relu",
+    "saturating_linear",
     "serialize",
     "sigmoid",
     "sign",
     "softmax",
     "softplus",
+    "step",
     "swish",
+    "symmetric_step",
     "tanh",
+    "triangular",
 ]
 
 ACTIVATIONS: Registry[Callable[..., Tensor]] = Registry("activation")
@@ -48,14 +61,20 @@ def _tensor(x: Any) -> Tensor:
 
 
 def linear(x: Any) -> Tensor:
-    """f(x) = x, the identity (a linear unit); f'(x) = 1."""
+    """f(x) = x, the identity (a linear unit); f'(x) = 1.
+
+    Alias ``purelin``, MATLAB's linear transfer function a = n
+    (https://www.mathworks.com/help/deeplearning/ref/purelin.html).
+    """
     return _tensor(x)
 
 
 def sigmoid(x: Any) -> Tensor:
     """f(x) = σ(x) = 1 / (1 + exp(−x)), the logistic function; f'(x) = f(x)(1 − f(x)).
 
-    Computed by the engine's stable primitive (no overflow for any x). Alias ``logistic``.
+    Computed by the engine's stable primitive (no overflow for any x). Aliases
+    ``logistic`` and ``logsig``, MATLAB's log-sigmoid transfer function
+    a = 1/(1 + exp(−n)) (https://www.mathworks.com/help/deeplearning/ref/logsig.html).
     """
     return F.sigmoid(x)
 
@@ -63,28 +82,44 @@ def sigmoid(x: Any) -> Tensor:
 def tanh(x: Any) -> Tensor:
     """f(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ) = 2σ(2x) − 1; f'(x) = 1 − f(x)².
 
-    Zero-centred, unlike the logistic function.
+    Zero-centred, unlike the logistic function. Alias ``tansig``, MATLAB's hyperbolic
+    tangent sigmoid transfer function a = 2/(1 + exp(−2n)) − 1, "mathematically
+    equivalent to tanh(N)" in its documentation
+    (https://www.mathworks.com/help/deeplearning/ref/tansig.html); computed as tanh.
     """
     return F.tanh(x)
 
 
 def hard_logistic(x: Any) -> Tensor:
-    """f(x) = max(min(0.25x + 0.5, 1), 0); f'(x) = 0.25 for |x| < 2, else 0.
+    """f(x) = max(min(0.25x + 0.5, 1), 0); f'(x) = 0.25 for |x| < 2, 0 for |x| > 2.
 
-    The notes' piecewise-linear approximation of σ by its first-order Taylor expansion
-    at 0 (slope σ'(0) = 0.25). Keras's ``hard_sigmoid`` uses slope 0.2 (Keras 2) or 1/6
+    At the kinks x = ±2, where f has no derivative, the engine returns 0.25 (the
+    gradient of ``clip`` passes wherever its input lies in the closed interval).
+
+    It is the notes' piecewise-linear approximation of σ by its first-order Taylor
+    expansion at 0 (slope σ'(0) = 0.25). Keras's ``hard_sigmoid`` uses slope 0.2 (Keras 2) or 1/6
     (Keras 3) and PyTorch's ``hardsigmoid`` uses 1/6, so their values differ from this one.
     """
     return F.clip(_tensor(x) * 0.25 + 0.5, 0.0, 1.0)
 
 
 def hard_tanh(x: Any) -> Tensor:
-    """f(x) = max(min(x, 1), −1); f'(x) = 1 for |x| < 1, else 0."""
+    """f(x) = max(min(x, 1), −1); f'(x) = 1 for |x| < 1, 0 for |x| > 1.
+
+    At the kinks x = ±1 the engine returns 1 (``clip`` passes the gradient on the
+    closed interval). Alias ``satlins``: MATLAB's symmetric saturating linear transfer
+    function, −1 for n ≤ −1, n for −1 ≤ n ≤ 1, 1 for n ≥ 1
+    (https://www.mathworks.com/help/deeplearning/ref/satlins.html).
+    """
     return F.clip(x, -1.0, 1.0)
 
 
 def relu(x: Any) -> Tensor:
-    """f(x) = max(0, x), the rectified linear unit; f'(x) = I(x > 0)."""
+    """f(x) = max(0, x), the rectified linear unit; f'(x) = I(x > 0) (0 at x = 0).
+
+    Alias ``poslin``, MATLAB's positive linear transfer function: n for n ≥ 0, 0 for
+    n ≤ 0 (https://www.mathworks.com/help/deeplearning/ref/poslin.html).
+    """
     return F.relu(x)
 
 
@@ -145,25 +180,44 @@ _SQRT_HALF = 1.0 / math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-def gelu(x: Any, approximate: str = "none") -> Tensor:
-    """f(x) = x·Φ(x) = ½x(1 + erf(x/√2)), with Φ the standard normal CDF P(X ≤ x).
+def gelu(x: Any, approximate: str = "none", mu: float = 0.0, sigma: float = 1.0) -> Tensor:
+    """f(x) = x·P(X ≤ x) = x·Φ((x − μ)/σ) with X ~ N(μ, σ²) and Φ the standard normal CDF.
 
-    f'(x) = Φ(x) + x·φ(x) with φ the standard normal density.
+    f'(x) = Φ(u) + (x/σ)·φ(u) with u = (x − μ)/σ and φ the standard normal density.
+    The notes define GELU with the CDF of a general N(μ, σ²); the defaults μ = 0, σ = 1
+    give the usual ½x(1 + erf(x/√2)) (Hendrycks & Gimpel, 2016), computed exactly as
+    before the parameters existed (bit for bit).
 
     Parameters
     ----------
     x : Tensor
     approximate : {"none", "tanh"}, default "none"
-        ``"tanh"`` uses ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (Hendrycks & Gimpel,
-        2016), as PyTorch's ``approximate='tanh'``.
+        ``"tanh"`` replaces Φ(u) by ½(1 + tanh(√(2/π)(u + 0.044715u³))) (Hendrycks &
+        Gimpel, 2016), as PyTorch's ``approximate='tanh'``.
+    mu : float, default 0.0
+        Mean μ of the Gaussian.
+    sigma : float, default 1.0
+        Standard deviation σ > 0 of the Gaussian.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``approximate`` or σ ≤ 0.
     """
+    _check_gelu(approximate, mu, sigma)
     x = _tensor(x)
+    u = x if (mu == 0.0 and sigma == 1.0) else (x - mu) * (1.0 / sigma)
     if approximate == "none":
-        return x * 0.5 * (F.erf(x * _SQRT_HALF) + 1.0)
-    if approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
-        return x * 0.5 * (F.tanh(inner) + 1.0)
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        return x * 0.5 * (F.erf(u * _SQRT_HALF) + 1.0)
+    inner = (u + u * u * u * 0.044715) * _SQRT_2_OVER_PI
+    return x * 0.5 * (F.tanh(inner) + 1.0)
+
+
+def _check_gelu(approximate: str = "none", mu: float = 0.0, sigma: float = 1.0) -> None:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    check_number("gelu: mu", mu)
+    check_number("gelu: sigma", sigma, low=0.0, low_open=True)
 
 
 def abs(x: Any) -> Tensor:
@@ -172,10 +226,12 @@ def abs(x: Any) -> Tensor:
 
 
 def sign(x: Any) -> Tensor:
-    """f(x) = sign(x) ∈ {−1, 0, 1}, the perceptron's step; f'(x) = 0 everywhere.
+    """f(x) = sign(x) ∈ {−1, 0, 1}, the Rosenblatt perceptron's output; f'(x) = 0.
 
-    Alias ``step``. Its gradient is zero, so it cannot be trained by backpropagation;
-    it is the output of the Rosenblatt perceptron (trained by its own rule).
+    sign(0) = 0 (NumPy's and the notes' convention). Its gradient is zero everywhere,
+    so it cannot be trained by backpropagation; the perceptron has its own rule. For
+    the 0/1 threshold of the McCulloch–Pitts neuron see :func:`step`, for MATLAB's ±1
+    ``hardlims`` (which gives +1 at 0) :func:`symmetric_step`.
     """
     return F.sign(x)
 
@@ -193,20 +249,29 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     return F.softmax(x, axis=axis)
 
 
-ACTIVATIONS.register("linear", linear)
-ACTIVATIONS.register("sigmoid", sigmoid, aliases=("logistic",))
-ACTIVATIONS.register("tanh", tanh)
+# MATLAB's transfer-function names are aliases of the entry with the same formula.
+ACTIVATIONS.register("linear", linear, aliases=("purelin",))
+ACTIVATIONS.register("sigmoid", sigmoid, aliases=("logistic", "logsig"))
+ACTIVATIONS.register("tanh", tanh, aliases=("tansig",))
 ACTIVATIONS.register("hard_logistic", hard_logistic)
-ACTIVATIONS.register("hard_tanh", hard_tanh)
-ACTIVATIONS.register("relu", relu)
+ACTIVATIONS.register("hard_tanh", hard_tanh, aliases=("satlins",))
+ACTIVATIONS.register("saturating_linear", saturating_linear, aliases=("satlin",))
+ACTIVATIONS.register("relu", relu, aliases=("poslin",))
 ACTIVATIONS.register("leaky_relu", leaky_relu)
 ACTIVATIONS.register("elu", elu)
 ACTIVATIONS.register("softplus", softplus)
 ACTIVATIONS.register("swish", swish)
 ACTIVATIONS.register("gelu", gelu)
 ACTIVATIONS.register("abs", abs)
-ACTIVATIONS.register("sign", sign, aliases=("step",))
+ACTIVATIONS.register("sign", sign)
+ACTIVATIONS.register("step", step, aliases=("hardlim",))
+ACTIVATIONS.register("symmetric_step", symmetric_step, aliases=("hardlims",))
+ACTIVATIONS.register("gaussian", gaussian, aliases=("radbas",))
+ACTIVATIONS.register("triangular", triangular, aliases=("tribas",))
 ACTIVATIONS.register("softmax", softmax)
+
+# Checks of parameter values beyond their types, run once when an activation is bound.
+_PARAM_CHECKS: dict[str, Callable[..., None]] = {"gelu": _check_gelu}
 
 
 # ----------------------------------------------------------- configs (shared in nn)
@@ -238,6 +303,8 @@ class ActivationFunction:
         self._fn: Callable[..., Tensor] = fn
         self.params: dict[str, Any] = bind_params("activation", self.name, fn, params, skip=1,
                                             choices={"approximate": ("none", "tanh")})
+        if self.name in _PARAM_CHECKS:
+            _PARAM_CHECKS[self.name](**self.params)
 
     @classmethod
     def from_callable(cls, fn: Callable[[Tensor], Tensor]) -> ActivationFunction:

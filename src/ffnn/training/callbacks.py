@@ -196,6 +196,33 @@ class EarlyStopping(Callback):
     best : float
     best_epoch : int or None
     stopped_epoch : int or None
+
+    Notes
+    -----
+    **The notes' Algorithm 4.1** (SGD by backpropagation) repeats epochs — shuffle the
+    training set, then for each sample in turn W ← W − α(δaᵀ + λW), b ← b − αδ — "until
+    the error rate on the validation set V no longer falls", and outputs W, b. In ffnn
+    that is::
+
+        model = Sequential([Dense(m, "sigmoid", input_dim=d,
+                                  kernel_regularizer=ffnn.regularizers.l2(lam)), ...])
+        model.compile(optimizer=ffnn.optimizers.SGD(learning_rate=alpha),
+                      loss="categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x, y, batch_size=1, epochs=max_epochs, validation_data=(x_v, y_v),
+                  callbacks=[EarlyStopping(monitor="val_accuracy", patience=0,
+                                           restore_best_weights=False)])
+
+    ``batch_size=1`` with the default shuffling is the per-sample loop over a fresh
+    random order; ``l2(lam)`` adds (λ/2)‖W‖² to the loss, whose gradient λW is the
+    algorithm's weight-decay term (biases are not penalised, as in the algorithm). The
+    validation error rate is 1 − accuracy, so it stops falling exactly when
+    ``val_accuracy`` stops rising (``mode="auto"`` maximises it; ``min_delta=0`` makes
+    an unchanged rate count as "no longer falls"), and ``patience=0`` stops at the first
+    such epoch. ``restore_best_weights=False`` returns the weights of that last epoch,
+    as the algorithm does; the default ``True`` returns the weights of the epoch with
+    the lowest validation error, which is never worse on V. With noisy validation
+    curves a ``patience`` of a few epochs avoids stopping at the first plateau.
+    ``examples/early_stopping.py`` runs this configuration.
     """
 
     def __init__(
