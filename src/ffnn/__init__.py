@@ -37,19 +37,24 @@ __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-# The scikit-learn estimators import scikit-learn, so they load on first use.
+# The scikit-learn estimators import scikit-learn, so they load on first use; so does the
+# ONNX export (whose onnx import waits for the first export).
 _LAZY = {"MLPClassifier", "MLPRegressor", "PerceptronClassifier"}
+_LAZY_FUNCTIONS = {"export_onnx": ".io.onnx"}
 
 
 if TYPE_CHECKING:
     from . import estimators
     from .estimators import MLPClassifier, MLPRegressor, PerceptronClassifier
+    from .io.onnx import export_onnx
 
 
 def __getattr__(name: str) -> object:
     if name in _LAZY or name == "estimators":
         module = importlib.import_module(".estimators", __name__)
         return module if name == "estimators" else getattr(module, name)
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(_LAZY_FUNCTIONS[name], __name__), name)
     raise AttributeError(f"module 'ffnn' has no attribute {name!r}")
 
 __all__ = [
@@ -74,6 +79,7 @@ __all__ = [
     "diagnostics",
     "estimators",
     "exceptions",
+    "export_onnx",
     "initializers",
     "io",
     "layers",
