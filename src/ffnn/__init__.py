@@ -37,15 +37,16 @@ __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-# The scikit-learn estimators import scikit-learn, so they load on first use; so does the
-# ONNX export (whose onnx import waits for the first export).
+# The scikit-learn estimators import scikit-learn, so they load on first use; so do the
+# ONNX export (whose onnx import waits for the first export) and the skl2onnx converters.
 _LAZY = {"MLPClassifier", "MLPRegressor", "PerceptronClassifier"}
-_LAZY_FUNCTIONS = {"export_onnx": ".io.onnx"}
+_LAZY_FUNCTIONS = {"export_onnx": ".io.onnx", "register_skl2onnx": ".estimators.onnx_export"}
 
 
 if TYPE_CHECKING:
     from . import estimators
     from .estimators import MLPClassifier, MLPRegressor, PerceptronClassifier
+    from .estimators.onnx_export import register_skl2onnx
     from .io.onnx import export_onnx
 
 
@@ -87,6 +88,7 @@ __all__ = [
     "losses",
     "metrics",
     "optimizers",
+    "register_skl2onnx",
     "regularizers",
     "save",
     *autodiff.__all__,
