@@ -20,9 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["OPSET", "export_onnx", "to_onnx"]
 
-#: The ONNX operator set of every exported graph: opset 21 (ONNX 1.16, supported by
-#: ONNX Runtime ≥ 1.18 and skl2onnx ≥ 1.17). Gelu needs ≥ 20, reductions whose axes
-#: are an input ≥ 18.
+#: The ONNX operator set of every exported graph: opset 21, that of ONNX 1.16 (IR
+#: version 10). Gelu needs ≥ 20, reductions whose axes are an input ≥ 18.
 OPSET = 21
 
 _MISSING = "ONNX export needs the onnx package; install it with: pip install ffnn[onnx]"
