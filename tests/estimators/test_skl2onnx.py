@@ -15,7 +15,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 from skl2onnx import to_onnx
-from sklearn.datasets import load_iris, make_regression
+from sklearn.datasets import load_iris, make_multilabel_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -99,6 +99,32 @@ def test_binary_and_nocl() -> None:
     np.testing.assert_allclose(out["probabilities"], pipe.predict_proba(X), rtol=0, atol=1e-12)
 
 
+def test_zipmap_columns_and_class_labels() -> None:
+    """skl2onnx's other classifier options: one output per class (``zipmap="columns"``)
+    and the list of classes as an output (``output_class_labels``)."""
+    pipe, X = pipeline(MLPClassifier(**FAST))
+    out = run(to_onnx(pipe, X[:1], options={MLPClassifier: {"zipmap": "columns"}}), X)
+    assert list(out) == ["output_label", "i0", "i1", "i2"]
+    proba = pipe.predict_proba(X)
+    for k in range(3):
+        np.testing.assert_allclose(out[f"i{k}"], proba[:, k], rtol=0, atol=1e-12)
+    options = {MLPClassifier: {"zipmap": False, "output_class_labels": True}}
+    out = run(to_onnx(pipe, X[:1], options=options), X)
+    assert out["class_labels"].tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(out["label"], pipe.predict(X))
+
+
+def test_multilabel_classifier() -> None:
+    """A multi-label network converts too: a 0/1 label matrix and label probabilities."""
+    X, Y = make_multilabel_classification(n_samples=80, n_features=5, n_classes=3,
+                                          random_state=0)
+    clf = MLPClassifier(**FAST).fit(X, Y)
+    out = run(to_onnx(clf, X[:1], options={MLPClassifier: {"zipmap": False}}), X)
+    np.testing.assert_array_equal(out["label"], clf.predict(X))
+    assert out["label"].any() and not out["label"].all()
+    np.testing.assert_allclose(out["probabilities"], clf.predict_proba(X), rtol=0, atol=1e-12)
+
+
 def test_pipeline_regressor() -> None:
     """``variable`` (batch, outputs) = predict, for a multi-output regressor."""
     X, y = make_regression(n_samples=80, n_features=4, n_targets=2, random_state=0)
@@ -129,7 +155,7 @@ def test_pipeline_perceptron(n_classes: int) -> None:
 def test_target_opset_below_21_is_refused() -> None:
     """The graphs need opset 21 (Gelu, reductions with axes as inputs): a clear error."""
     pipe, X = pipeline(MLPClassifier(**FAST))
-    with pytest.raises(RuntimeError, match="needs target_opset >= 21, got 17"):
+    with pytest.raises(ValueError, match="needs target_opset >= 21, got 17"):
         to_onnx(pipe, X[:1], target_opset=17)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
 
@@ -215,6 +215,23 @@ def test_deep_network_of_every_layer(dtype: Any, rng: np.random.Generator) -> No
     model.build()
     randomise(model, rng, scale=0.5)
     check_export(model, rng.standard_normal((50, 5)).astype(dtype))
+
+
+@settings(max_examples=25)
+@given(widths=st.lists(st.integers(1, 6), min_size=1, max_size=3),
+       names=st.lists(st.sampled_from(ACTIVATIONS.names()), min_size=3, max_size=3),
+       dtype=st.sampled_from(DTYPES), rows=st.integers(1, 12), seed=st.integers(0, 2**16))
+def test_any_dense_stack_matches_predict(widths: list[int], names: list[str], dtype: Any,
+                                         rows: int, seed: int) -> None:
+    """Property: any stack of Dense layers, with any registered activation (aliases
+    included), in either dtype, on any batch size."""
+    rng = np.random.default_rng(seed)
+    layers = [Dense(w, activation=a, input_dim=3 if i == 0 else None)
+              for i, (w, a) in enumerate(zip(widths, names, strict=False))]
+    model = Sequential(layers, dtype=dtype, seed=0)
+    model.build()
+    randomise(model, rng)
+    check_export(model, rng.standard_normal((rows, 3)).astype(dtype))
 
 
 def test_graph_layout(rng: np.random.Generator) -> None:

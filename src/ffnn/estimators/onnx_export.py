@@ -153,7 +153,7 @@ def _convert(scope: Any, operator: Any, container: Any) -> None:
     est = operator.raw_operator
     opset = container.target_opset
     if opset is not None and opset < OPSET:
-        raise RuntimeError(f"ffnn's {type(est).__name__} converter needs target_opset >= "
+        raise ValueError(f"ffnn's {type(est).__name__} converter needs target_opset >= "
                            f"{OPSET}, got {opset}")
     plan = _plan(scope, est)
     outputs = plan.head.outputs(plan.body_dtype)
