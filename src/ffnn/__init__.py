@@ -37,14 +37,18 @@ __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-# The scikit-learn estimators import scikit-learn, so they load on first use; so does
-# ffnn.plot (its functions import matplotlib when called).
+# The scikit-learn estimators import scikit-learn, so they load on first use; so do
+# ffnn.plot (its functions import matplotlib when called), the ONNX export (whose onnx
+# import waits for the first export) and the skl2onnx converters.
 _LAZY = {"MLPClassifier", "MLPRegressor", "PerceptronClassifier"}
+_LAZY_FUNCTIONS = {"export_onnx": ".io.onnx", "register_skl2onnx": ".estimators.onnx_export"}
 
 
 if TYPE_CHECKING:
     from . import estimators, plot
     from .estimators import MLPClassifier, MLPRegressor, PerceptronClassifier
+    from .estimators.onnx_export import register_skl2onnx
+    from .io.onnx import export_onnx
 
 
 def __getattr__(name: str) -> object:
@@ -53,6 +57,8 @@ def __getattr__(name: str) -> object:
         return module if name == "estimators" else getattr(module, name)
     if name == "plot":
         return importlib.import_module(".plot", __name__)
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(_LAZY_FUNCTIONS[name], __name__), name)
     raise AttributeError(f"module 'ffnn' has no attribute {name!r}")
 
 __all__ = [
@@ -77,6 +83,7 @@ __all__ = [
     "diagnostics",
     "estimators",
     "exceptions",
+    "export_onnx",
     "initializers",
     "io",
     "layers",
@@ -85,6 +92,7 @@ __all__ = [
     "metrics",
     "optimizers",
     "plot",
+    "register_skl2onnx",
     "regularizers",
     "save",
     *autodiff.__all__,

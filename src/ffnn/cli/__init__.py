@@ -32,6 +32,7 @@ examples:
   ffnn evaluate iris.safetensors iris.csv
   ffnn predict iris.safetensors new.csv --out predictions.csv
   ffnn info iris.safetensors
+  ffnn export iris.safetensors iris.onnx
   ffnn demo
 
 Run 'ffnn COMMAND --help' for the options of a command.
@@ -205,6 +206,19 @@ def _add_model_commands(sub: Any) -> None:
                        formatter_class=_Formatter)
     p.add_argument("model", metavar="MODEL", help="a model file")
     p.set_defaults(run=_lazy("use", "run_info"))
+
+    p = sub.add_parser("export", help="convert a model file to an ONNX file",
+                       description="Write an ONNX model (opset 21, any batch size) that "
+                                   "computes what ffnn predict does: for a model trained by "
+                                   "ffnn train it takes the raw feature columns (float64, in "
+                                   "the training order) and returns the class names and "
+                                   "probabilities, or the target in its own units. Needs the "
+                                   "onnx package (pip install ffnn[onnx]).",
+                       epilog="example:\n  ffnn export iris.safetensors iris.onnx",
+                       formatter_class=_Formatter)
+    p.add_argument("model", metavar="MODEL", help="a model file (ffnn train or ffnn.save)")
+    p.add_argument("out", metavar="OUT.onnx", help="the ONNX file to write")
+    p.set_defaults(run=_lazy("export", "run_export"))
 
 
 def _add_demo(sub: Any) -> None:

@@ -163,6 +163,16 @@ class BaseMLP(BaseEstimator):
     See :class:`ffnn.estimators.MLPClassifier` for the parameters.
     """
 
+    def __ffnn_onnx_plan__(self) -> Any:
+        """The ONNX export plan of this fitted estimator (see :func:`ffnn.export_onnx`)."""
+        from sklearn.base import is_classifier
+        from sklearn.utils.validation import check_is_fitted
+
+        from .onnx_plans import mlp_plan
+
+        check_is_fitted(self)
+        return mlp_plan(self, classifier=is_classifier(self))
+
     _no_improvement_count: int = 0  # carried between partial_fit calls
 
     def __init__(

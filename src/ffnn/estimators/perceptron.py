@@ -68,6 +68,16 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
     array([0, 0, 0, 1])
     """
 
+    def __ffnn_onnx_plan__(self) -> Any:
+        """The ONNX export plan of this fitted estimator (see :func:`ffnn.export_onnx`)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        from .onnx_plans import perceptron_plan
+
+        check_is_fitted(self)
+        return perceptron_plan(self)
+
+
     def __init__(
         self,
         learning_rate: float = 1.0,
