@@ -43,7 +43,7 @@ bench: $(VENV)/.installed-test
 	$(PY) bench/second_order.py
 
 lint: $(VENV)/.installed-test
-	$(PY) -m ruff check src tests bench
+	$(PY) -m ruff check src tests bench examples
 	$(PY) -m mypy
 
 clean:
