@@ -23,6 +23,7 @@ from . import (
     layers,
     losses,
     metrics,
+    models,
     optimizers,
     regularizers,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "load",
     "losses",
     "metrics",
+    "models",
     "optimizers",
     "plot",
     "register_skl2onnx",

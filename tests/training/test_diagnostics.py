@@ -75,7 +75,8 @@ def _far_from_zero(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "logistic", "tanh", "hard_logistic",
-                                        "hard_tanh"])
+                                        "hard_tanh", "saturating_linear", "satlin",
+                                        "satlins"])
 def test_huge_weights_saturate_units(rng: np.random.Generator, activation: str) -> None:
     result = diagnostics.report(_big_weight_model(activation), _far_from_zero(rng, 40))
     entry = result["dense"]

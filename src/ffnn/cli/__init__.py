@@ -33,6 +33,7 @@ examples:
   ffnn predict iris.safetensors new.csv --out predictions.csv
   ffnn info iris.safetensors
   ffnn export iris.safetensors iris.onnx
+  ffnn report iris.safetensors iris.csv --out iris-report.html
   ffnn demo
 
 Run 'ffnn COMMAND --help' for the options of a command.
@@ -169,6 +170,10 @@ def _add_train(sub: Any) -> None:
                    help="where to save the model (default: model.safetensors)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar or per-epoch lines")
+    p.add_argument("--plots", metavar="DIR",
+                   help="also write PNG figures of the run to DIR: the loss per epoch, the "
+                        "LM/BR state, and a confusion matrix or regression plot per split "
+                        "(needs pip install ffnn[plot])")
     p.set_defaults(run=_lazy("train", "run_train"))
 
 
@@ -219,6 +224,26 @@ def _add_model_commands(sub: Any) -> None:
     p.add_argument("model", metavar="MODEL", help="a model file (ffnn train or ffnn.save)")
     p.add_argument("out", metavar="OUT.onnx", help="the ONNX file to write")
     p.set_defaults(run=_lazy("export", "run_export"))
+
+    p = sub.add_parser("report", help="write a self-contained HTML report of a model on data",
+                       description="Write one HTML page with the metrics of a model trained "
+                                   "by ffnn train on a labelled CSV file, its summary, the "
+                                   "training summary, a description of the data and the "
+                                   "figures (loss per epoch, LM/BR state, confusion matrix or "
+                                   "regression plot), images embedded: it opens in any "
+                                   "browser without network access. Needs matplotlib (pip "
+                                   "install ffnn[plot]).",
+                       epilog="example:\n  ffnn report iris.safetensors iris-test.csv "
+                              "--out report.html",
+                       formatter_class=_Formatter)
+    p.add_argument("model", metavar="MODEL", help="a model file written by ffnn train")
+    p.add_argument("data", metavar="DATA.csv", help="data with the model's feature columns "
+                                                    "and the target column")
+    p.add_argument("--target", metavar="COL",
+                   help="target column (default: the one the model was trained on)")
+    p.add_argument("--out", default="report.html", metavar="FILE",
+                   help="the HTML file to write (default: report.html)")
+    p.set_defaults(run=_lazy("report", "run_report"))
 
 
 def _add_demo(sub: Any) -> None:

@@ -24,6 +24,7 @@ from .data import (
     read_csv,
     regression_targets,
 )
+from .figures import check_plots_dir, require_matplotlib, run_figures, write_pngs
 from .model import Spec, build_model, loss_for, scores
 
 __all__ = ["DEFAULT_DATA", "TrainingData", "load_training_data", "run_train", "split_rows"]
@@ -198,6 +199,9 @@ def run_train(args: argparse.Namespace) -> int:
     from .. import io as model_io
 
     _check_out(args.out)
+    if args.plots is not None:
+        require_matplotlib("--plots")
+        check_plots_dir(args.plots)
     optimizer = _optimizer(args.solver, args.learning_rate)
     data = load_training_data(args)
     if args.early_stopping and args.validation == 0:
@@ -227,4 +231,17 @@ def run_train(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     print(f"saved the model to {args.out}")
+    if args.plots is not None:
+        _write_plots(args.plots, model, spec, sets)
     return 0
+
+
+def _write_plots(folder: str, model: Sequential, spec: Spec,
+                 sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    figures = run_figures(model, spec, sets)
+    try:
+        paths = write_pngs(figures, folder)
+    finally:
+        figures.close()
+    print(f"wrote {len(paths)} figures to {folder}: "
+          + ", ".join(os.path.basename(p) for p in paths))

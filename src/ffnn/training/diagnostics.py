@@ -82,6 +82,7 @@ SATURATING_ACTIVATIONS: dict[str, tuple[float, float, bool]] = {
     "tanh": (-1.0, 1.0, False),
     "hard_logistic": (0.0, 1.0, True),
     "hard_tanh": (-1.0, 1.0, True),
+    "saturating_linear": (0.0, 1.0, True),
 }
 
 

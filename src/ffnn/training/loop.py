@@ -24,7 +24,7 @@ from .progress import Progress
 if TYPE_CHECKING:
     from .model import Sequential
 
-__all__ = ["FitRun", "check_fit_args", "fit_loop", "run_epochs", "start_run"]
+__all__ = ["FitRun", "check_fit_args", "epoch_order", "fit_loop", "run_epochs", "start_run"]
 
 Validation = tuple[np.ndarray, np.ndarray, Any] | None
 
@@ -38,7 +38,7 @@ class FitRun:
     sample_weight: np.ndarray | None
     validation: Validation
     batch_size: int | None
-    shuffle: bool
+    shuffle: bool | str
     rng: np.random.Generator
     initial_epoch: int
     epochs: int
@@ -47,10 +47,22 @@ class FitRun:
     progress: Progress
 
 
-def check_fit_args(epochs: Any, batch_size: Any, validation_split: Any) -> None:
-    """ValueError unless ``epochs`` ≥ 0 and ``batch_size`` ≥ 1 (or None) are integers and
-    ``validation_split`` is a number (its range is checked where the split is made)."""
+SHUFFLE_MODES = (True, False, "replacement")
+
+
+def check_fit_args(epochs: Any, batch_size: Any, validation_split: Any,
+                   shuffle: Any = True) -> None:
+    """ValueError unless ``epochs`` ≥ 0 and ``batch_size`` ≥ 1 (or None) are integers,
+    ``validation_split`` is a number (its range is checked where the split is made) and
+    ``shuffle`` is True, False or ``"replacement"``."""
     check_int("epochs", epochs, 0)
+    if not any(shuffle is mode or (isinstance(mode, str) and shuffle == mode)
+               for mode in SHUFFLE_MODES):
+        raise ValueError(
+            f"shuffle must be True (a new permutation every epoch), False (the data's order) "
+            f"or 'replacement' (draw every sample of an epoch uniformly at random, with "
+            f"replacement), got {shuffle!r}"
+        )
     if batch_size is not None:
         check_int("batch_size", batch_size, 1, error=ValueError)
     if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
@@ -102,7 +114,7 @@ def _resume(
 
 
 def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int | None,
-              validation_split: float, validation_data: Any, shuffle: bool,
+              validation_split: float, validation_data: Any, shuffle: bool | str,
               callbacks: list[Callback], verbose: int, seed: int | None, sample_weight: Any,
               initial_epoch: int, resume_from: Any = None) -> FitRun:
     """Validate the data once, build the model if needed, split off the validation set,
@@ -128,6 +140,19 @@ def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int
                   cbs, Progress(verbose, epochs, steps))
 
 
+def epoch_order(rng: np.random.Generator, n: int, shuffle: bool | str) -> np.ndarray | None:
+    """The rows of one epoch, in the order the steps see them.
+
+    ``True``: a permutation of the ``n`` rows (every row once). ``"replacement"``:
+    ``n`` rows drawn uniformly with replacement, :math:`i_k \\sim U\\{0, …, n-1\\}`, the
+    first variant of stochastic gradient in Higham & Higham (2019), where a row may be
+    used twice or not at all in an epoch. ``False``: None (the data's own order).
+    """
+    if shuffle == "replacement":
+        return rng.integers(0, n, size=n)
+    return rng.permutation(n) if shuffle else None
+
+
 def _run_epoch(model: Sequential, run: FitRun) -> tuple[float, list[np.ndarray], np.ndarray]:
     """One pass; returns the mean batch loss, the batch outputs and the targets in the
     order the batches saw them.
@@ -136,7 +161,7 @@ def _run_epoch(model: Sequential, run: FitRun) -> tuple[float, list[np.ndarray],
     right before it is used, instead of copying the whole data set every epoch.
     """
     x, y, sw, cbs, progress = run.x, run.y, run.sample_weight, run.callbacks, run.progress
-    perm = run.rng.permutation(len(x)) if run.shuffle else None
+    perm = epoch_order(run.rng, len(x), run.shuffle)
     total, count = 0.0, 0.0
     outputs: list[np.ndarray] = []
     keep = bool(model.metrics)
@@ -201,5 +226,6 @@ def run_epochs(model: Sequential, run: FitRun) -> History:
 
 def fit_loop(model: Sequential, x: Any, y: Any, **options: Any) -> History:
     """Train ``model``; see :meth:`ffnn.Sequential.fit` for the options."""
-    check_fit_args(options["epochs"], options["batch_size"], options["validation_split"])
+    check_fit_args(options["epochs"], options["batch_size"], options["validation_split"],
+                   options["shuffle"])
     return run_epochs(model, start_run(model, x, y, **options))

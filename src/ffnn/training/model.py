@@ -248,7 +248,7 @@ class Sequential(ParamsMixin):
         batch_size: int | None = 32,
         validation_split: float = 0.0,
         validation_data: tuple[Any, ...] | None = None,
-        shuffle: bool = True,
+        shuffle: bool | str = True,
         callbacks: Sequence[Callback] | None = None,
         verbose: int = 1,
         seed: int | None = None,
@@ -270,8 +270,12 @@ class Sequential(ParamsMixin):
         validation_split : float
             Fraction of the last samples held out for validation (before shuffling).
         validation_data : (x_val, y_val) or (x_val, y_val, sample_weight_val)
-        shuffle : bool
-            Reshuffle the samples every epoch.
+        shuffle : bool or "replacement", default True
+            True: a new permutation of the samples every epoch (every sample once).
+            ``"replacement"``: each epoch draws as many samples as there are, uniformly
+            at random with replacement (Higham & Higham's first variant of stochastic
+            gradient: a sample may be seen twice or not at all in an epoch).
+            False: the data's order every epoch.
         callbacks : list of Callback
         verbose : {0, 1, 2}
             1: a progress bar per epoch (one line per epoch when not on a terminal);
