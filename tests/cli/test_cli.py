@@ -300,9 +300,10 @@ BAD_CSVS = {
     "empty": ("", ["is empty"]),
     "header only": ("a,b,y\n", ["no data rows"]),
     "no header": ("1,2,0\n3,4,1\n", ["no header row"]),
-    "non-numeric feature": ("a,b,y\n1,2,0\n3,x,1\n", ["'b' is not numeric", "line 3"]),
-    "empty cell": ("a,b,y\n1,2,0\n3,,1\n5,6,0\n", ["line 3", "column 'b'", "empty cell"]),
-    "nan cell": ("a,b,y\n1,2,0\n3,4,1\nnan,6,0\n", ["line 4", "column 'a'", "NaN"]),
+    "infinite feature": ("a,b,y\n1,2,0\n3,inf,1\n5,6,0\n", ["line 3", "infinite"]),
+    # --no-impute: missing cells are refused, as before ffnn filled them
+    "empty cell": ("a,b,y\n1,2,0\n3,,1\n5,6,0\n", ["line 3", "column 'b'", "missing cell"]),
+    "nan cell": ("a,b,y\n1,2,0\n3,4,1\nnan,6,0\n", ["line 4", "column 'a'", "missing cell"]),
     "ragged row": ("a,b,y\n1,2,0\n3,4\n", ["line 3", "2 cells"]),
     "duplicate column": ("a,a,y\n1,2,0\n", ["'a' twice"]),
     "too few rows": ("a,b,y\n1,2,0\n3,4,1\n", ["too few rows", "--validation"]),
@@ -317,7 +318,7 @@ def test_bad_csv_files_get_one_clear_line_and_exit_2(
     text, phrases = BAD_CSVS[case]
     path = tmp_path / "bad.csv"
     path.write_text(text)
-    code, _, err = _run(capsys, "train", str(path), "--target", "y",
+    code, _, err = _run(capsys, "train", str(path), "--target", "y", "--no-impute",
                         "--out", str(tmp_path / "m.safetensors"))
     _assert_user_error(code, err, *phrases)
     assert not (tmp_path / "m.safetensors").exists()

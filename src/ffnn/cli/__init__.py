@@ -42,10 +42,13 @@ Run 'ffnn COMMAND --help' for the options of a command.
 _TRAIN_DESCRIPTION = f"""\
 Train a feedforward network on a CSV file and save it.
 
-The CSV file needs a header row; every column but the target must be numeric, and no
-cell may be empty or NaN. The features are standardised (mean 0, standard deviation 1
-on the training rows); the scaler, the feature and class names and a summary of the run
-are stored in the model file. Without DATA.csv, ffnn train classifies scikit-learn's
+The CSV file needs a header row. A feature column of numbers is one input; a column of
+text is one-hot encoded (one input per category of the training rows; a category seen
+only later gives zeros and is counted). Missing cells (empty, NaN, NA, N/A, null, None)
+are filled with the column's median or most frequent category on the training rows,
+unless --no-impute. The inputs are standardised (mean 0, standard deviation 1 on the
+training rows); the scaler, the column rules, the feature and class names and a summary
+of the run are stored in the model file. Without DATA.csv, ffnn train classifies scikit-learn's
 digits, holding out 25% as a test set, and prints the test accuracy.
 
 Task: without --task, the target is classified when any value is not a number, or
@@ -170,6 +173,9 @@ def _add_train(sub: Any) -> None:
                    help="where to save the model (default: model.safetensors)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar or per-epoch lines")
+    p.add_argument("--no-impute", action="store_true",
+                   help="refuse missing cells instead of filling them (numbers: the median, "
+                        "text: the most frequent category, both of the training rows)")
     p.add_argument("--plots", metavar="DIR",
                    help="also write PNG figures of the run to DIR: the loss per epoch, the "
                         "LM/BR state, and a confusion matrix or regression plot per split "

@@ -18,6 +18,7 @@ from ..nn.layers import Dense
 from ..optim import LevenbergMarquardt, Optimizer
 from ..training import Sequential
 from .data import CLIError, Scaler
+from .tables import Columns
 
 __all__ = [
     "FORMAT",
@@ -70,9 +71,9 @@ class Spec:
     target : str
         Name of the target column.
     features : list of str
-        Names of the feature columns, in the network's input order.
+        Names of the feature columns, in the table's order.
     scaler : Scaler
-        Standardisation of the features.
+        Standardisation of the network inputs (after ``columns``).
     loss : str
         The loss the network was trained with.
     classes : list of str, optional
@@ -81,6 +82,10 @@ class Spec:
         Standardisation of the target (regress); predictions are mapped back with it.
     training : dict
         Summary of the training run (epochs, final losses, metrics, options).
+    columns : Columns, optional
+        How each feature column becomes inputs (numbers, one-hot categories, fill
+        values); None means number columns without imputation (files written before
+        ffnn read text columns).
     """
 
     task: str
@@ -91,6 +96,12 @@ class Spec:
     classes: list[str] | None = None
     target_scaler: Scaler | None = None
     training: dict[str, Any] = field(default_factory=dict)
+    columns: Columns | None = None
+
+    @property
+    def table_columns(self) -> Columns:
+        """The column rules (number columns without imputation when none are stored)."""
+        return self.columns if self.columns is not None else Columns.numbers(self.features)
 
     @property
     def one_hot(self) -> bool:
@@ -112,6 +123,7 @@ class Spec:
                     None if self.target_scaler is None else self.target_scaler.to_dict()
                 ),
                 "training": self.training,
+                **({} if self.columns is None else {"columns": self.columns.to_dict()}),
             }
         }
 
@@ -129,7 +141,15 @@ class Spec:
             raise CLIError(f"{bad}: unknown format {meta.get('format')!r} or task")
         n_in, n_out = _io_sizes(model)
         features, target = meta.get("features"), meta.get("target")
-        if not isinstance(features, list) or not _names(features, n_in) or not isinstance(
+        columns = None
+        if "columns" in meta:
+            width = len(features) if isinstance(features, list) else -1
+            if not isinstance(features, list) or not _names(features, width) or not isinstance(
+                target, str
+            ):
+                raise CLIError(f"{bad}: expected distinct feature names and a target name")
+            columns = Columns.from_dict(meta["columns"], features, n_in, f"{bad} columns")
+        elif not isinstance(features, list) or not _names(features, n_in) or not isinstance(
             target, str
         ):
             raise CLIError(f"{bad}: expected {n_in} feature names and a target name")
@@ -147,7 +167,7 @@ class Spec:
         scaler = Scaler.from_dict(meta.get("scaler"), n_in, f"{bad} feature scaler")
         training = meta.get("training")
         return cls(task, target, features, scaler, loss, classes, target_scaler,
-                   training if isinstance(training, dict) else {})
+                   training if isinstance(training, dict) else {}, columns)
 
     def fit_targets(self, y: np.ndarray) -> np.ndarray:
         """Targets as the network is trained on them (labels, one-hot rows or scaled)."""

@@ -52,10 +52,10 @@ def _number(value: float) -> str:
 def _data_section(spec: Spec, raw: np.ndarray, y: np.ndarray, path: str) -> str:
     rows = [[name, _number(float(col.mean())), _number(float(col.std())),
              _number(float(col.min())), _number(float(col.max()))]
-            for name, col in zip(spec.features, raw.T, strict=True)]
+            for name, col in zip(spec.table_columns.input_names, raw.T, strict=True)]
     parts = [f"<p>{_e(path)}: {len(y)} rows, {len(spec.features)} feature columns, "
              f"target {_e(spec.target)!s}.</p>",
-             _table(["feature", "mean", "std", "min", "max"], rows)]
+             _table(["input", "mean", "std", "min", "max"], rows)]
     if spec.classes is not None:
         counts = np.bincount(y, minlength=len(spec.classes))
         parts.append(_table(["class", "rows"],
@@ -110,7 +110,6 @@ def _refuse_overwriting_inputs(out: str, inputs: tuple[str, ...]) -> None:
 def run_report(args: argparse.Namespace) -> int:
     """The ``report`` subcommand."""
     from ..io.atomic import atomic_write
-    from .data import numeric_matrix
 
     require_matplotlib("ffnn report")
     _refuse_overwriting_inputs(args.out, (args.model, args.data))
@@ -119,7 +118,7 @@ def run_report(args: argparse.Namespace) -> int:
     target = args.target or spec.target
     table.index(target, "target column")
     x = feature_matrix(table, spec, {target})
-    raw = numeric_matrix(table, spec.features)
+    raw = spec.table_columns.transform(table).x
     if spec.task == "classify":
         assert spec.classes is not None
         y = encode_labels(table, target, spec.classes)

@@ -17,15 +17,16 @@ from ..training.callbacks import EarlyStopping
 from .data import (
     CLIError,
     Scaler,
+    Table,
     class_names,
     encode_labels,
     infer_task,
-    numeric_matrix,
     read_csv,
     regression_targets,
 )
 from .figures import check_plots_dir, require_matplotlib, run_figures, write_pngs
 from .model import Spec, build_model, loss_for, scores
+from .tables import Columns
 
 __all__ = ["DEFAULT_DATA", "TrainingData", "load_training_data", "run_train", "split_rows"]
 
@@ -47,6 +48,23 @@ class TrainingData:
     classes: list[str] | None
     source: str
     test: tuple[np.ndarray, np.ndarray] | None = None
+    table: Table | None = None
+    columns: Columns | None = None
+    notes: list[str] | None = None
+
+    def learn_columns(self, rows: np.ndarray, impute: bool) -> None:
+        """For a CSV file: learn each feature column's rule (number or one-hot category,
+        fill value) on the training ``rows`` and compute the network inputs ``x``."""
+        if self.table is None:
+            return
+        self.columns = Columns.fit(self.table, self.features, rows, impute=impute)
+        done = self.columns.transform(self.table)
+        self.x, self.notes = done.x, done.notes()
+
+    @property
+    def input_names(self) -> list[str]:
+        """The network inputs by name (one per one-hot category)."""
+        return self.features if self.columns is None else self.columns.input_names
 
 
 def _default_data(args: argparse.Namespace) -> TrainingData:
@@ -81,14 +99,16 @@ def load_training_data(args: argparse.Namespace) -> TrainingData:
     table.index(args.target, "target column")
     task = args.task or infer_task(table, args.target)
     features = [c for c in table.columns if c != args.target]
-    x = numeric_matrix(table, features)
+    if not features:
+        raise CLIError(f"{args.data} has no feature columns besides the target")
+    x = np.empty((len(table), 0))  # the inputs come once the training rows are known
     classes = None
     if task == "classify":
         classes = class_names(table, args.target)
         y = encode_labels(table, args.target, classes)
     else:
         y = regression_targets(table, args.target)
-    return TrainingData(x, y, features, args.target, task, classes, args.data)
+    return TrainingData(x, y, features, args.target, task, classes, args.data, table=table)
 
 
 def split_rows(data: TrainingData, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +159,7 @@ def _check_out(path: str) -> None:
 
 def _describe(args: argparse.Namespace, data: TrainingData, n: tuple[int, int]) -> str:
     n_out = len(data.classes) if data.classes is not None else 1
-    sizes = "-".join(str(s) for s in [len(data.features), *args.hidden, n_out])
+    sizes = "-".join(str(s) for s in [len(data.input_names), *args.hidden, n_out])
     what = (f"classify {data.target!r} ({len(data.classes)} classes)" if data.classes is not None
             else f"regress {data.target!r}")
     val = f", validating on {n[1]}" if n[1] else ""
@@ -207,15 +227,19 @@ def run_train(args: argparse.Namespace) -> int:
     if args.early_stopping and args.validation == 0:
         raise CLIError("--early-stopping watches the validation loss; it needs --validation > 0")
     tr, va = split_rows(data, args.validation, args.seed)
+    data.learn_columns(tr, impute=not args.no_impute)
     target_scaler = None
     if data.task == "regress":
         target_scaler = Scaler.fit(data.y[tr].reshape(-1, 1), [data.target], role="target")
-    spec = Spec(data.task, data.target, data.features, Scaler.fit(data.x[tr], data.features),
-                loss_for(data.task, optimizer), data.classes, target_scaler)
-    model = build_model(len(data.features), len(data.classes or [0]), args.hidden,
+    spec = Spec(data.task, data.target, data.features,
+                Scaler.fit(data.x[tr], data.input_names), loss_for(data.task, optimizer),
+                data.classes, target_scaler, columns=data.columns)
+    model = build_model(len(data.input_names), len(data.classes or [0]), args.hidden,
                         args.activation, data.task, args.seed)
     model.compile(optimizer, spec.loss, metrics=["accuracy" if data.classes else "r2"])
     print(_describe(args, data, (len(tr), len(va))), flush=True)
+    for note in data.notes or ():
+        print(note)
     sets = {"train": (spec.scaler.transform(data.x[tr]), data.y[tr])}
     if len(va):
         sets["validation"] = (spec.scaler.transform(data.x[va]), data.y[va])

@@ -16,7 +16,6 @@ from .data import (
     Table,
     encode_labels,
     listing,
-    numeric_matrix,
     read_csv,
     regression_targets,
 )
@@ -25,12 +24,15 @@ from .model import Spec, load_model, predict_labels, scores
 __all__ = ["feature_matrix", "run_evaluate", "run_info", "run_predict"]
 
 
-def feature_matrix(table: Table, spec: Spec, extra: set[str]) -> np.ndarray:
-    """The model's feature columns of ``table``, by name, standardised.
+def feature_matrix(table: Table, spec: Spec, extra: set[str],
+                   notes: list[str] | None = None) -> np.ndarray:
+    """The model's feature columns of ``table``, by name, made into network inputs by
+    the stored column rules (numbers, one-hot categories, fill values) and standardised.
 
     The table must hold every feature column; besides them only the columns in
     ``extra`` (the target) are allowed, so that a file meant for another model is
-    caught rather than silently misread.
+    caught rather than silently misread. What the rules changed (cells filled,
+    unknown categories ignored, with counts) is appended to ``notes``.
     """
     missing = [f for f in spec.features if f not in table.columns]
     if missing:
@@ -44,7 +46,10 @@ def feature_matrix(table: Table, spec: Spec, extra: set[str]) -> np.ndarray:
             f"{table.path} has column(s) the model was not trained on: {listing(unknown)} "
             f"(its features are {listing(spec.features)}; its target is {spec.target!r})"
         )
-    return spec.scaler.transform(numeric_matrix(table, spec.features))
+    done = spec.table_columns.transform(table)
+    if notes is not None:
+        notes.extend(done.notes())
+    return spec.scaler.transform(done.x)
 
 
 def _load(path: str) -> tuple[Sequential, Spec]:
@@ -58,7 +63,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     table = read_csv(args.data)
     target = args.target or spec.target
     table.index(target, "target column")
-    x = feature_matrix(table, spec, {target})
+    notes: list[str] = []
+    x = feature_matrix(table, spec, {target}, notes)
     if spec.task == "classify":
         assert spec.classes is not None
         y = encode_labels(table, target, spec.classes)
@@ -66,6 +72,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         y = regression_targets(table, target)
     results = scores(model, spec, x, y)
     print(f"{len(table)} rows of {args.data}, target {target!r} ({spec.task})")
+    for note in notes:
+        print(note)
     for name, value in results.items():
         print(f"{name}: {value:.4f}")
     return 0
@@ -82,9 +90,12 @@ def run_predict(args: argparse.Namespace) -> int:
     """The ``predict`` subcommand."""
     model, spec = _load(args.model)
     table = read_csv(args.data)
-    labels = predict_labels(model, spec, feature_matrix(table, spec, {spec.target}))
+    notes: list[str] = []
+    labels = predict_labels(model, spec, feature_matrix(table, spec, {spec.target}, notes))
     column = spec.target if spec.target not in table.columns else f"{spec.target}_predicted"
     if args.out is None:
+        for note in notes:  # standard output holds the CSV
+            print(f"ffnn: note: {note}", file=sys.stderr)
         _write_predictions(sys.stdout, table, column, labels)
         return 0
     try:
@@ -93,6 +104,8 @@ def run_predict(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     print(f"wrote {len(labels)} predictions ({column!r}) to {args.out}")
+    for note in notes:
+        print(note)
     return 0
 
 
@@ -128,9 +141,16 @@ def _spec_lines(spec: Spec) -> list[str]:
     else:
         task = f"regress {spec.target!r}"
     loss = spec.loss + (" on one-hot targets" if spec.one_hot else "")
+    columns = spec.table_columns
+    preprocessing = [f"  {line}" for line in columns.describe()] if not columns.plain or \
+        columns.impute else []
+    missing = ("missing cells filled (median / most frequent)" if columns.impute
+               else "missing cells refused")
     return [
         f"task:        {task}",
-        f"features:    {len(spec.features)} ({listing(spec.features, 12)}), standardised",
+        f"features:    {len(spec.features)} ({listing(spec.features, 12)}) → "
+        f"{columns.width} inputs, standardised; {missing}",
+        *preprocessing,
         f"loss:        {loss}",
         *_training_lines(spec.training),
     ]

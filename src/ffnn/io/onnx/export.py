@@ -19,7 +19,7 @@ from ... import __version__
 from ...training import Sequential
 from .graph import ModelGraph, value_info
 from .layers import emit_network
-from .plan import BATCH, Classifier, Plan, RawOutput, Regressor, Standardize
+from .plan import BATCH, Classifier, Impute, Plan, RawOutput, Regressor, Standardize
 
 __all__ = ["INPUT", "build", "plan_for"]
 
@@ -64,6 +64,18 @@ def cli_plan(model: Sequential) -> Plan:
         spec = Spec.from_metadata(model.metadata, model, f"model {model.name!r}")
     except CLIError as exc:
         raise ValueError(str(exc)) from None
+    columns = spec.table_columns
+    if not columns.plain:
+        text = [c.name for c in columns.columns if c.kind == "category"]
+        raise ValueError(
+            f"model {model.name!r} one-hot encodes the text column(s) {', '.join(text)}; the "
+            "ONNX export takes one float64 matrix of numbers, so it cannot hold them: "
+            "encode them as numbers before ffnn train to export the model"
+        )
+    steps: list[Any] = [Standardize(spec.scaler.mean, spec.scaler.scale)]
+    if columns.impute:
+        fill = np.array([c.fill for c in columns.columns], dtype=np.float64)
+        steps.insert(0, Impute(fill))
     if spec.task == "classify":
         head: Any = Classifier(np.array(spec.classes, dtype=object), single_column=False)
         what = f"classifies {spec.target!r} into {', '.join(spec.classes or [])}"
@@ -73,12 +85,12 @@ def cli_plan(model: Sequential) -> Plan:
         what = f"predicts {spec.target!r} in its own units"
     doc = (f"ffnn network {model.name!r} trained by 'ffnn train': {what}. Input X: the raw "
            f"features {', '.join(spec.features)} (in this order, float64), standardised "
-           "by the stored scaler.")
+           "by the stored scaler" + ("; NaN cells take the training rows' median." if
+                                     columns.impute else "."))
     metadata = {"ffnn.task": spec.task, "ffnn.target": spec.target,
                 "ffnn.features": json.dumps(spec.features)}
     return Plan(model.name, len(spec.features), np.dtype(np.float64), _network(model),
-                model.dtype, head, [Standardize(spec.scaler.mean, spec.scaler.scale)],
-                doc, metadata)
+                model.dtype, head, steps, doc, metadata)
 
 
 def plan_for(obj: Any) -> Plan:

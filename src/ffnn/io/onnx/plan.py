@@ -209,6 +209,19 @@ class Standardize:
                     g.const(self.scale, "feature_scale"))
 
 
+@dataclass
+class Impute:
+    """x with each NaN replaced by its column's fill value (the command line's median
+    imputation): ``Where(IsNaN(x), fill, x)``."""
+
+    fill: np.ndarray
+    dtype: np.dtype = field(default_factory=lambda: np.dtype(np.float64))
+
+    def emit(self, g: Graph, x: str) -> str:
+        """``Where(IsNaN(x), fill, x)``."""
+        return g.op("Where", g.op("IsNaN", x), g.const(self.fill, "feature_fill"), x)
+
+
 class Step(Protocol):
     """A preprocessing step: computes in ``dtype`` and maps a batch to a batch."""
 
