@@ -218,6 +218,9 @@ def _add_model_commands(sub: Any) -> None:
     p.add_argument("model", metavar="MODEL", help="a model file")
     p.set_defaults(run=_lazy("use", "run_info"))
 
+
+def _add_output_commands(sub: Any) -> None:
+    """``export`` (ONNX) and ``report`` (HTML): files made from a model file."""
     p = sub.add_parser("export", help="convert a model file to an ONNX file",
                        description="Write an ONNX model (opset 21, any batch size) that "
                                    "computes what ffnn predict does: for a model trained by "
@@ -288,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_train(sub)
     _add_model_commands(sub)
+    _add_output_commands(sub)
     _add_demo(sub)
     return parser
 

@@ -214,18 +214,23 @@ def _summary(args: argparse.Namespace, data: TrainingData, history: Any, model: 
     })
 
 
-def run_train(args: argparse.Namespace) -> int:
-    """The ``train`` subcommand."""
-    from .. import io as model_io
-
+def _check_options(args: argparse.Namespace) -> None:
+    """Everything about the options that can fail, checked before any data is read."""
     _check_out(args.out)
     if args.plots is not None:
         require_matplotlib("--plots")
         check_plots_dir(args.plots)
-    optimizer = _optimizer(args.solver, args.learning_rate)
-    data = load_training_data(args)
     if args.early_stopping and args.validation == 0:
         raise CLIError("--early-stopping watches the validation loss; it needs --validation > 0")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """The ``train`` subcommand."""
+    from .. import io as model_io
+
+    _check_options(args)
+    optimizer = _optimizer(args.solver, args.learning_rate)
+    data = load_training_data(args)
     tr, va = split_rows(data, args.validation, args.seed)
     data.learn_columns(tr, impute=not args.no_impute)
     target_scaler = None
