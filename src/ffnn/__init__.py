@@ -32,6 +32,7 @@ from .io import load, save
 from .nn.layers import RBF, Activation, Dense, Dropout, Maxout, PReLU
 from .perceptron import Perceptron
 from .training import Sequential
+from .training.division import divide_data
 
 __version__ = "0.1.0"
 
@@ -81,6 +82,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "diagnostics",
+    "divide_data",
     "estimators",
     "exceptions",
     "export_onnx",
