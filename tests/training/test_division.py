@@ -47,7 +47,8 @@ def test_random_division_is_seeded_and_returns_pairs_then_indices(
     y = np.arange(40.0)
     out = ffnn.divide_data(x, y, seed=7)
     (xt, yt), (xv, yv), (xs, ys), it, iv, is_ = out
-    assert np.array_equal(xt, x[it]) and np.array_equal(ys, y[is_]) and np.array_equal(xv, x[iv])
+    for (a, b), rows in (((xt, yt), it), ((xv, yv), iv), ((xs, ys), is_)):
+        assert np.array_equal(a, x[rows]) and np.array_equal(b, y[rows])
     assert len(it) == 28 and len(iv) == len(is_) == 6
     again = ffnn.divide_data(x, y, seed=7)
     assert all(np.array_equal(a, b) for a, b in zip(out[3:], again[3:], strict=True))
