@@ -29,6 +29,7 @@ from . import (
 from .autodiff import *  # noqa: F403 - the engine's public names, listed in autodiff.__all__
 from .exceptions import ConvergenceWarning, ModelFileError, NotFittedError
 from .io import load, save
+from .matlab import feedforwardnet, fitnet, patternnet
 from .nn.layers import RBF, Activation, Dense, Dropout, Maxout, PReLU
 from .perceptron import Perceptron
 from .training import Sequential
@@ -86,6 +87,8 @@ __all__ = [
     "estimators",
     "exceptions",
     "export_onnx",
+    "feedforwardnet",
+    "fitnet",
     "initializers",
     "io",
     "layers",
@@ -93,6 +96,7 @@ __all__ = [
     "losses",
     "metrics",
     "optimizers",
+    "patternnet",
     "plot",
     "register_skl2onnx",
     "regularizers",

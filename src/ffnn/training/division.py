@@ -126,12 +126,16 @@ class TrainParam:
         The division used when ``fit`` gets no validation data (None: none).
     ratios : (float, float, float)
         Training, validation and test ratios of that division.
+    outputs_from_targets : bool
+        Size the last Dense layer to the targets' columns (the number of classes for
+        integer labels) at the first ``fit``, as MATLAB's ``configure`` does.
     """
 
     epochs: int = 1000
     max_fail: int | None = 6
     divide: str | None = "random"
     ratios: tuple[float, float, float] = (0.70, 0.15, 0.15)
+    outputs_from_targets: bool = False
 
     def __post_init__(self) -> None:
         self.epochs = check_int("epochs", self.epochs, 0)
@@ -170,6 +174,8 @@ def prepare_fit(model: Sequential, x: Any, y: Any, sample_weight: Any, validatio
     preprocessing layers on the training rows, before ``fit`` validates and builds."""
     param: TrainParam | None = getattr(model, "train_param", None)
     extra: list[Callback] = []
+    if param is not None and param.outputs_from_targets and not model.built:
+        _configure_outputs(model, y)
     if (param is not None and param.divide is not None and validation_data is None
             and not validation_split):
         xa = data.as_features(x, model.dtype, model.input_dim)
@@ -196,6 +202,19 @@ def prepare_fit(model: Sequential, x: Any, y: Any, sample_weight: Any, validatio
                                    restore_best_weights=True))
     _adapt(model, x, y, validation_split)
     return Prepared(x, y, sample_weight, validation_data, test_data, extra)
+
+
+def _configure_outputs(model: Sequential, y: Any) -> None:
+    """Give the last Dense layer one unit per target column (per class for labels)."""
+    dense = [lay for lay in model.layers if hasattr(lay, "units")]
+    if not dense:
+        return
+    ya = np.asarray(y)
+    if getattr(model.loss, "name", "") == "sparse_categorical_crossentropy":
+        units = int(ya.max()) + 1 if ya.size else 1
+    else:
+        units = 1 if ya.ndim < 2 else int(np.prod(ya.shape[1:]))
+    dense[-1].units = max(units, 1)
 
 
 def _adapt(model: Sequential, x: Any, y: Any, validation_split: float) -> None:
