@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validation import check_int
 from ..optim import FullBatchOptimizer
-from . import data, division
+from . import data, division, uncertainty
 from .callbacks import Callback, CallbackList, History
 from .progress import Progress
 
@@ -218,4 +218,7 @@ def fit_loop(model: Sequential, x: Any, y: Any, **options: Any) -> History:
         param = getattr(model, "train_param", None)
         options["epochs"] = 1 if param is None else param.epochs
     check_fit_args(options["epochs"], options["batch_size"], options["validation_split"])
-    return run_epochs(model, start_run(model, x, y, **options))
+    run = start_run(model, x, y, **options)
+    history = run_epochs(model, run)
+    uncertainty.remember(model, run.x, run.y, run.sample_weight)  # for return_std
+    return history

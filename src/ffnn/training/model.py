@@ -86,6 +86,7 @@ class Sequential(ParamsMixin):
         self.shuffle_rng: np.random.Generator | None = None
         self.train_param: Any = None  # a division.TrainParam: fit's defaults (ffnn.fitnet)
         self.division: Any = None  # the rows of the last division by train_param
+        self.evidence: Any = None  # uncertainty.Evidence: br/lm training rows for return_std
         self._fused = False
         self._train_loss: Any = None
         for layer in layers or ():
@@ -359,12 +360,25 @@ class Sequential(ParamsMixin):
             ]
         return np.concatenate(parts, axis=0)
 
-    def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
-        """Network outputs for ``x`` (probabilities for a sigmoid/softmax output)."""
+    def predict(self, x: Any, batch_size: int | None = None, return_std: bool = False) -> Any:
+        """Network outputs for ``x`` (probabilities for a sigmoid/softmax output).
+
+        With ``return_std=True`` (models trained by ``br`` or ``lm`` in this session),
+        returns ``(outputs, std)``: the predictive standard deviation of a new target,
+        σ²(x) = 1/(2β) + gᵀA⁻¹g with A = 2βJᵀJ + 2αI, MacKay's evidence approximation
+        (see :mod:`ffnn.training.uncertainty` and docs/second_order.md).
+        """
         xa = data.as_features(x, self.dtype, self.input_dim)
         self.ensure_built(xa.shape[1])
         check_batch_size(batch_size)
-        return self._raw_outputs(xa, batch_size, logits=False)
+        out = self._raw_outputs(xa, batch_size, logits=False)
+        if return_std is not False:
+            if return_std is not True:
+                raise ValueError(f"return_std must be true or false, got {return_std!r}")
+            from .uncertainty import predictive_std
+
+            return out, predictive_std(self, xa)
+        return out
 
     def output_activation(self, raw: np.ndarray) -> np.ndarray:
         """The outputs from raw ones: the last activation applied to logits when the loss
