@@ -30,9 +30,11 @@ from . import (
 from .autodiff import *  # noqa: F403 - the engine's public names, listed in autodiff.__all__
 from .exceptions import ConvergenceWarning, ModelFileError, NotFittedError
 from .io import load, save
+from .matlab import feedforwardnet, fitnet, patternnet
 from .nn.layers import RBF, Activation, Dense, Dropout, Maxout, PReLU
 from .perceptron import Perceptron
 from .training import Sequential
+from .training.division import divide_data
 
 __version__ = "0.1.0"
 
@@ -82,9 +84,12 @@ __all__ = [
     "callbacks",
     "datasets",
     "diagnostics",
+    "divide_data",
     "estimators",
     "exceptions",
     "export_onnx",
+    "feedforwardnet",
+    "fitnet",
     "initializers",
     "io",
     "layers",
@@ -93,6 +98,7 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "patternnet",
     "plot",
     "register_skl2onnx",
     "regularizers",

@@ -25,7 +25,7 @@ from ffnn.io.onnx import OPSET, export_onnx, to_onnx
 from ffnn.io.onnx.activations import ACTIVATION_EXPORTERS, erf_series_coefficients
 from ffnn.io.onnx.layers import LAYER_EXPORTERS
 from ffnn.nn.activations import ACTIVATIONS
-from ffnn.nn.layers import LAYERS, Layer
+from ffnn.nn.layers import LAYERS, Layer, MapMinMax, MapStd, RemoveConstantRows
 
 DTYPES = (np.float32, np.float64)
 #: The issue's tolerances: ONNX Runtime against model.predict.
@@ -180,6 +180,12 @@ LAYER_CASES: dict[str, list[Callable[[], Layer]]] = {
     "maxout": [lambda: Maxout(3, pieces=4)],
     "rbf": [lambda: RBF(5, gamma=0.7), lambda: RBF(5, trainable_gamma=True)],
     "prelu": [lambda: PReLU()],
+    "mapminmax": [lambda: MapMinMax(x_min=[-2.0, 0.0, 1.0, -1.0], x_max=[3.0, 0.0, 4.0, 1.0]),
+                  lambda: MapMinMax(0.0, 1.0, invert=True, x_min=[-1.0] * 4,
+                                    x_max=[7.0, 2.0, 9.0, -0.5])],
+    "mapstd": [lambda: MapStd(mean=[1.0, -2.0, 0.0, 3.0], std=[0.5, 2.0, 0.0, 4.0]),
+               lambda: MapStd(invert=True, mean=[100.0] * 4, std=[20.0, 3.0, 0.1, 1.0])],
+    "removeconstantrows": [lambda: RemoveConstantRows(keep=[1, 3], n_inputs=4)],
 }
 LAYER_PARAMS = [(name, i) for name, makers in LAYER_CASES.items() for i in range(len(makers))]
 
@@ -216,6 +222,19 @@ def test_deep_network_of_every_layer(dtype: Any, rng: np.random.Generator) -> No
     model.build()
     randomise(model, rng, scale=0.5)
     check_export(model, rng.standard_normal((50, 5)).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_processed_network_takes_raw_inputs(dtype: Any, rng: np.random.Generator) -> None:
+    """A fitted network with input and target processing (MATLAB's processFcns): the
+    graph takes raw inputs and returns outputs in the targets' units, as predict does."""
+    x = np.column_stack([rng.uniform(0, 500, 80), np.full(80, 3.0), rng.normal(size=80)])
+    y = 1000.0 + 300.0 * np.tanh(x[:, :1] / 200.0 - 1.0) + 10.0 * x[:, 2:]
+    model = Sequential([RemoveConstantRows(), MapStd(), Dense(6, "tanh"), Dense(1),
+                        MapMinMax(invert=True)], dtype=dtype, seed=0)
+    model.compile("lm", "mse")
+    model.fit(x, y, epochs=5, verbose=0)
+    check_export(model, x.astype(dtype))
 
 
 @settings(max_examples=25)

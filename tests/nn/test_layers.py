@@ -18,7 +18,7 @@ import torch.nn.functional as TF
 import ffnn
 from ffnn import RBF, Activation, Dense, Dropout, Maxout, PReLU, Sequential
 from ffnn.nn.activations import ACTIVATIONS
-from ffnn.nn.layers import LAYERS
+from ffnn.nn.layers import LAYERS, MapMinMax, MapStd, RemoveConstantRows
 
 F64 = np.float64
 KINKS = (-2.0, -1.0, 0.0, 1.0, 2.0)  # every kink of the activation catalogue
@@ -590,6 +590,9 @@ def _all_layers():
         RBF(4, gamma=0.5, trainable_gamma=True),
         RBF(2, centers_initializer={"name": "normal", "stddev": 0.5}),
         PReLU(alpha_initializer=0.1),
+        MapMinMax(x_min=[-1.0, 0.0, 2.0], x_max=[1.0, 0.0, 5.0]),
+        MapStd(mean=[0.5, -1.0, 2.0], std=[2.0, 0.0, 0.25], invert=True, y_std=2.0),
+        RemoveConstantRows(keep=[0, 2], n_inputs=3),
     ]
 
 

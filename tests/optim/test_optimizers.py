@@ -22,6 +22,7 @@ from ffnn.optim import (
     Nadam,
     Optimizer,
     RMSprop,
+    Rprop,
     StepDecay,
     get,
 )
@@ -205,6 +206,14 @@ CASES: list[tuple[str, Callable[[], Optimizer], Callable[[Any], Any], float]] = 
         lambda ps: T.Adagrad(ps, lr=0.3),
         0.3 * 0.1,
     ),
+    ("rprop-defaults", lambda: Rprop(), lambda ps: T.Rprop(ps), 0.0),
+    (
+        "rprop",
+        lambda: Rprop(learning_rate=0.07, eta_minus=0.3, eta_plus=1.5, min_step=1e-3,
+                      max_step=0.2),
+        lambda ps: T.Rprop(ps, lr=0.07, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2)),
+        0.0,
+    ),
 ]
 _IDS = [c[0] for c in CASES]
 
@@ -226,8 +235,9 @@ _SKIP = frozenset({(0, 1), (1, 1), (2, 1), (6, 0)})
 
 @pytest.mark.parametrize(
     ("ours", "theirs", "decoupled"),
-    [c[1:] for c in CASES if c[0] in ("sgd-dampening", "adam-amsgrad", "adamw", "rmsprop-all")],
-    ids=["sgd-dampening", "adam-amsgrad", "adamw", "rmsprop-all"],
+    [c[1:] for c in CASES
+     if c[0] in ("sgd-dampening", "adam-amsgrad", "adamw", "rmsprop-all", "rprop")],
+    ids=["sgd-dampening", "adam-amsgrad", "adamw", "rmsprop-all", "rprop"],
 )
 def test_matches_torch_when_some_grads_are_none(ours: Any, theirs: Any, decoupled: float) -> None:
     """Guards per-parameter step counts: bias correction and the first momentum step
@@ -496,6 +506,7 @@ _STATEFUL: list[Callable[[], Optimizer]] = [
     lambda: RMSprop(learning_rate=0.01, momentum=0.5, centered=True, clipvalue=0.5),
     lambda: Adagrad(learning_rate=0.1, initial_accumulator_value=0.2, weight_decay=0.05),
     lambda: Nadam(learning_rate=0.05, momentum_decay=0.01, clipnorm=1.0),
+    lambda: Rprop(learning_rate=0.05, max_step=1.0),
 ]
 
 
@@ -577,6 +588,8 @@ def test_registry_names() -> None:
         assert OPTIMIZERS.lookup(name).name == name
     assert OPTIMIZERS.lookup("trainlm") is OPTIMIZERS.lookup("lm")  # MATLAB's names
     assert OPTIMIZERS.lookup("trainbr") is OPTIMIZERS.lookup("br")
+    assert OPTIMIZERS.lookup("trainscg") is OPTIMIZERS.lookup("scg")
+    assert OPTIMIZERS.lookup("trainrp") is OPTIMIZERS.lookup("rprop")
 
 
 def test_get_by_name_dict_and_instance() -> None:

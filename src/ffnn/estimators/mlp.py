@@ -10,6 +10,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted
 
 from .base import BaseMLP
 
@@ -356,10 +357,22 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _score_arrays(self, X: np.ndarray, y: np.ndarray, sw: Any) -> float:
         return float(r2_score(y, self.model_.predict(X).reshape(y.shape), sample_weight=sw))
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted targets, shape (n_samples,) for one output, else (n_samples, n_outputs)."""
-        out = self._outputs(X)
-        return out.ravel() if out.shape[1] == 1 else out
+    def predict(self, X: Any, return_std: bool = False) -> Any:
+        """Predicted targets, shape (n_samples,) for one output, else (n_samples, n_outputs).
+
+        With ``return_std=True`` (``solver="br"`` or ``"lm"``), also the predictive
+        standard deviation of a new target, of the same shape: MacKay's evidence
+        approximation (see ``ffnn.Sequential.predict``), as ``BayesianRidge`` and
+        ``GaussianProcessRegressor`` return it.
+        """
+        if not return_std:
+            out = self._outputs(X)
+            return out.ravel() if out.shape[1] == 1 else out
+        check_is_fitted(self)
+        out, std = self.model_.predict(self._validate_X(X), return_std=return_std)
+        if out.shape[1] == 1:
+            return out.ravel(), std.ravel()
+        return out, std
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -23,6 +23,8 @@ from .lbfgs import LBFGS
 from .lm import BayesianRegularization, LevenbergMarquardt
 from .nadam import Nadam
 from .rmsprop import RMSprop
+from .rprop import Rprop
+from .scg import ScaledConjugateGradient
 from .schedules import (
     SCHEDULES,
     CosineDecay,
@@ -51,6 +53,8 @@ __all__ = [
     "Optimizer",
     "Problem",
     "RMSprop",
+    "Rprop",
+    "ScaledConjugateGradient",
     "StepDecay",
     "get",
     "schedules",
@@ -61,6 +65,8 @@ for _cls in (SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, LBFGS):
     OPTIMIZERS.register(_cls.name, _cls)
 OPTIMIZERS.register(LevenbergMarquardt.name, LevenbergMarquardt, aliases=("trainlm",))
 OPTIMIZERS.register(BayesianRegularization.name, BayesianRegularization, aliases=("trainbr",))
+OPTIMIZERS.register(ScaledConjugateGradient.name, ScaledConjugateGradient, aliases=("trainscg",))
+OPTIMIZERS.register(Rprop.name, Rprop, aliases=("trainrp",))
 
 
 def get(identifier: Any, **overrides: Any) -> BaseOptimizer:

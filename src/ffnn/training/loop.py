@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validation import check_int
 from ..optim import FullBatchOptimizer
-from . import data
+from . import data, division, uncertainty
 from .callbacks import Callback, CallbackList, History
 from .progress import Progress
 
@@ -45,6 +45,7 @@ class FitRun:
     history: History
     callbacks: CallbackList
     progress: Progress
+    test: Validation = None
 
 
 SHUFFLE_MODES = (True, False, "replacement")
@@ -71,18 +72,19 @@ def check_fit_args(epochs: Any, batch_size: Any, validation_split: Any,
 
 def _validation_set(
     model: Sequential, x: np.ndarray, y: np.ndarray, sw: Any, validation_split: float,
-    validation_data: Any,
+    validation_data: Any, what: str = "validation",
 ) -> tuple[np.ndarray, np.ndarray, Any, Validation]:
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError(
-                "validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight)"
-            )
+            short = what[:3] if what == "validation" else what
+            raise ValueError(f"{what}_data must be (x_{short}, y_{short}) or (x_{short}, "
+                             f"y_{short}, sample_weight)")
         xv, yv, swv = model.validate_data(validation_data[0], validation_data[1],
-                                          (*validation_data, None)[2], what="validation ")
+                                          (*validation_data, None)[2], what=f"{what} ")
         return x, y, sw, (xv, yv, swv)
     if validation_split:
         x, y, xv, yv = data.split_validation(x, y, validation_split)
+        division.warn_unrepresentative(model, y, yv)
         swv = None
         if sw is not None:
             sw, swv = sw[: len(x)], sw[len(x) :]
@@ -116,13 +118,21 @@ def _resume(
 def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int | None,
               validation_split: float, validation_data: Any, shuffle: bool | str,
               callbacks: list[Callback], verbose: int, seed: int | None, sample_weight: Any,
-              initial_epoch: int, resume_from: Any = None) -> FitRun:
-    """Validate the data once, build the model if needed, split off the validation set,
-    seed the streams, resume from a checkpoint if asked, and wire up the callbacks."""
+              initial_epoch: int, resume_from: Any = None, test_data: Any = None) -> FitRun:
+    """Apply the model's division and adapt its preprocessing layers, validate the data
+    once, build the model if needed, split off the validation set, seed the streams,
+    resume from a checkpoint if asked, and wire up the callbacks."""
     model.prepare_training()
-    init_seq, shuffle_seq, dropout_seq = np.random.SeedSequence(seed).spawn(3)
+    init_seq, shuffle_seq, dropout_seq, divide_seq = np.random.SeedSequence(seed).spawn(4)
+    prep = division.prepare_fit(model, x, y, sample_weight, validation_split, validation_data,
+                                test_data, callbacks, divide_seq)
+    x, y, sample_weight, validation_data = prep.x, prep.y, prep.sample_weight, prep.validation_data
+    callbacks = [*prep.callbacks, *callbacks]
     xa, ya, sw = model.validate_data(x, y, sample_weight,
                                      seed=init_seq if seed is not None else None)
+    test = None
+    if prep.test_data is not None:
+        test = _validation_set(model, xa, ya, sw, 0.0, prep.test_data, "test")[3]
     if seed is not None:  # fit's seed also fixes the dropout masks
         _reseed_dropout(model, dropout_seq)
     xa, ya, sw, val = _validation_set(model, xa, ya, sw, validation_split, validation_data)
@@ -137,7 +147,7 @@ def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int
     steps = 1 if batch_size is None else -(-len(xa) // batch_size)
     cbs = CallbackList([*callbacks, history], model)  # history last: it sees what others log
     return FitRun(xa, ya, sw, val, batch_size, shuffle, rng, initial_epoch, epochs, history,
-                  cbs, Progress(verbose, epochs, steps))
+                  cbs, Progress(verbose, epochs, steps), test)
 
 
 def epoch_order(rng: np.random.Generator, n: int, shuffle: bool | str) -> np.ndarray | None:
@@ -193,6 +203,9 @@ def _epoch_logs(model: Sequential, run: FitRun, loss: float, outputs: list[np.nd
         xv, yv, swv = run.validation
         for key, value in model.scores(xv, yv, swv, run.batch_size).items():
             logs[f"val_{key}"] = value
+    if run.test is not None:  # recorded only (MATLAB's tr.tperf): nothing monitors it
+        for key, value in model.scores(*run.test, run.batch_size).items():
+            logs[f"test_{key}"] = value
     optimizer = model.optimizer
     if isinstance(optimizer, FullBatchOptimizer):
         logs.update(optimizer.epoch_logs)
@@ -226,6 +239,12 @@ def run_epochs(model: Sequential, run: FitRun) -> History:
 
 def fit_loop(model: Sequential, x: Any, y: Any, **options: Any) -> History:
     """Train ``model``; see :meth:`ffnn.Sequential.fit` for the options."""
+    if options["epochs"] is None:  # the model's TrainParam, else Keras's 1
+        param = getattr(model, "train_param", None)
+        options["epochs"] = 1 if param is None else param.epochs
     check_fit_args(options["epochs"], options["batch_size"], options["validation_split"],
                    options["shuffle"])
-    return run_epochs(model, start_run(model, x, y, **options))
+    run = start_run(model, x, y, **options)
+    history = run_epochs(model, run)
+    uncertainty.remember(model, run.x, run.y, run.sample_weight)  # for return_std
+    return history

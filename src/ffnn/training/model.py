@@ -84,6 +84,9 @@ class Sequential(ParamsMixin):
         self.history: History | None = None
         self.metadata: dict[str, Any] = {}
         self.shuffle_rng: np.random.Generator | None = None
+        self.train_param: Any = None  # a division.TrainParam: fit's defaults (ffnn.fitnet)
+        self.division: Any = None  # the rows of the last division by train_param
+        self.evidence: Any = None  # uncertainty.Evidence: br/lm training rows for return_std
         self._fused = False
         self._train_loss: Any = None
         for layer in layers or ():
@@ -244,7 +247,7 @@ class Sequential(ParamsMixin):
         self,
         x: Any,
         y: Any,
-        epochs: int = 1,
+        epochs: int | None = None,
         batch_size: int | None = 32,
         validation_split: float = 0.0,
         validation_data: tuple[Any, ...] | None = None,
@@ -256,6 +259,7 @@ class Sequential(ParamsMixin):
         initial_epoch: int = 0,
         nb_epoch: int | None = None,
         resume_from: Any = None,
+        test_data: tuple[Any, ...] | None = None,
     ) -> History:
         """Train for ``epochs`` passes over the data.
 
@@ -263,7 +267,9 @@ class Sequential(ParamsMixin):
         ----------
         x, y : array_like
             Samples in rows (lists, NumPy arrays or pandas objects).
-        epochs : int
+        epochs : int, optional
+            Default 1, or ``model.train_param.epochs`` for a model that carries training
+            parameters (``ffnn.fitnet`` & co: 1000, as MATLAB).
         batch_size : int or None, default 32
             None means full-batch gradient descent; 1 is the per-sample SGD of the
             notes' Algorithm 4.1.
@@ -296,6 +302,17 @@ class Sequential(ParamsMixin):
             so that with the same data and ``epochs`` the final weights are bit-identical
             to an uninterrupted run's. Raises ``ffnn.ModelFileError`` for a bad file and
             ValueError if it does not match this model.
+        test_data : (x_test, y_test) or (x_test, y_test, sample_weight_test), optional
+            Evaluated after every epoch and recorded as ``test_loss`` and ``test_<metric>``
+            (MATLAB's ``tr.tperf``); it never influences training or stopping.
+
+        Notes
+        -----
+        A model with ``train_param`` (see :func:`ffnn.fitnet`) divides the rows as it says
+        when neither ``validation_data`` nor ``validation_split`` is given (the test rows
+        become ``test_data`` unless given; the indices are kept in ``model.division``) and
+        stops after ``max_fail`` epochs without a lower ``val_loss``. Preprocessing layers
+        not yet adapted are adapted on the training rows before the model is built.
 
         Returns
         -------
@@ -328,6 +345,7 @@ class Sequential(ParamsMixin):
             sample_weight=sample_weight,
             initial_epoch=initial_epoch,
             resume_from=resume_from,
+            test_data=test_data,
         )
 
     def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
@@ -346,12 +364,25 @@ class Sequential(ParamsMixin):
             ]
         return np.concatenate(parts, axis=0)
 
-    def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
-        """Network outputs for ``x`` (probabilities for a sigmoid/softmax output)."""
+    def predict(self, x: Any, batch_size: int | None = None, return_std: bool = False) -> Any:
+        """Network outputs for ``x`` (probabilities for a sigmoid/softmax output).
+
+        With ``return_std=True`` (models trained by ``br`` or ``lm`` in this session),
+        returns ``(outputs, std)``: the predictive standard deviation of a new target,
+        σ²(x) = 1/(2β) + gᵀA⁻¹g with A = 2βJᵀJ + 2αI, MacKay's evidence approximation
+        (see :mod:`ffnn.training.uncertainty` and docs/second_order.md).
+        """
         xa = data.as_features(x, self.dtype, self.input_dim)
         self.ensure_built(xa.shape[1])
         check_batch_size(batch_size)
-        return self._raw_outputs(xa, batch_size, logits=False)
+        out = self._raw_outputs(xa, batch_size, logits=False)
+        if return_std is not False:
+            if return_std is not True:
+                raise ValueError(f"return_std must be true or false, got {return_std!r}")
+            from .uncertainty import predictive_std
+
+            return out, predictive_std(self, xa)
+        return out
 
     def output_activation(self, raw: np.ndarray) -> np.ndarray:
         """The outputs from raw ones: the last activation applied to logits when the loss

@@ -4,8 +4,8 @@
 ``emit(g, layer, x) -> str`` that writes the layer's inference-time computation on the
 batch ``x`` (a value of shape (batch, inputs)). Parameters become initializers named as
 in model files (``dense/kernel``). To export a new layer, add its emitter here;
-``tests/io/test_onnx.py`` fails, naming it, until then. Preprocessing layers will be
-emitters like any other.
+``tests/io/test_onnx.py`` fails, naming it, until then. The preprocessing layers
+(MapMinMax, MapStd, RemoveConstantRows) are emitters like any other.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ...nn.layers import LAYERS, RBF, Activation, Dense, Layer, Maxout, PReLU
+from ...nn.layers.preprocessing import RemoveConstantRows
 from ...training import Sequential
 from .activations import emit_activation
 from .graph import Graph
@@ -78,6 +79,19 @@ def prelu(g: Graph, layer: PReLU, x: str) -> str:
     return g.op("Where", g.op("Greater", x, g.scalar(0.0)), x, g.op("Mul", x, alpha))
 
 
+def affine(g: Graph, layer: Any, x: str) -> str:
+    """MapMinMax, MapStd (and their inverses): x·scale + shift, as ffnn computes it."""
+    scale, shift = layer.affine()
+    return g.op("Add", g.op("Mul", x, g.const(scale, f"{layer.name}/scale")),
+                g.const(shift, f"{layer.name}/shift"))
+
+
+def remove_constant_rows(g: Graph, layer: RemoveConstantRows, x: str) -> str:
+    """The kept columns: ``Gather(axis=1)``."""
+    keep = g.const(np.asarray(layer.keep, dtype=np.int64), f"{layer.name}/keep")
+    return g.op("Gather", x, keep, axis=1)
+
+
 #: Layer registry name → emitter. Keep it in step with LAYERS.
 LAYER_EXPORTERS: dict[str, Callable[[Graph, Any, str], str]] = {
     "dense": dense,
@@ -86,6 +100,9 @@ LAYER_EXPORTERS: dict[str, Callable[[Graph, Any, str], str]] = {
     "maxout": maxout,
     "rbf": rbf,
     "prelu": prelu,
+    "mapminmax": affine,
+    "mapstd": affine,
+    "removeconstantrows": remove_constant_rows,
 }
 
 
