@@ -40,7 +40,6 @@ from ffnn.optim.lm import BayesianRegularization, LevenbergMarquardt
 from ffnn.training.callbacks import Callback
 from ffnn.utils import flatten_params, unflatten_params
 
-
 #: case → (hidden units, default target training MSE on standardised y, stop at the target)
 CASES = {"diabetes": (10, 0.25, False), "fitnet": (20, 0.005, True), "wide": (130, 0.005, True)}
 _SHAPE = {"hidden": 10, "stop": False}

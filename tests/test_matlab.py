@@ -57,6 +57,16 @@ def test_feedforwardnet_options_reach_layers_optimizer_and_train_param() -> None
     assert (net.train_param.max_fail, net.train_param.divide) == (None, "block")
     adam = ffnn.feedforwardnet(3, "adam", learning_rate=0.1)
     assert adam.optimizer.current_learning_rate == 0.1  # no goal/min_grad for adam
+    assert adam.train_param.goal == 0.0 and net.train_param.goal is None
+
+
+def test_goal_stops_a_first_order_training_function_through_a_callback() -> None:
+    """traingd & co honour trainParam.goal too: a callback on the epoch's loss."""
+    x = np.linspace(-1, 1, 40)[:, None]
+    net = ffnn.fitnet(5, "trainrp", seed=0, goal=0.05, learning_rate=0.07)
+    history = net.fit(x, x**2, batch_size=None, verbose=0, seed=0)
+    assert "goal" in net.stop_reason
+    assert history.history["loss"][-1] <= 0.05 < history.history["loss"][-2]
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [({"hidden": 0}, "hidden"),
