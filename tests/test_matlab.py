@@ -129,3 +129,28 @@ def test_given_validation_data_replaces_the_division(rng: np.random.Generator) -
     net = ffnn.fitnet(4, seed=0, epochs=3)
     net.fit(x[:40], y[:40], validation_data=(x[40:], y[40:]), verbose=0)
     assert net.division is None and len(net.history.epoch) == 3
+
+
+def test_a_checkpointed_fitnet_resumes_bit_identically_with_its_seed(
+        rng: np.random.Generator, tmp_path: Path) -> None:
+    """The division is drawn from fit's seed, so a resumed run given the same seed
+    trains on the same rows and ends with the same weights (SCG's state included)."""
+    from ffnn.callbacks import Callback, ModelCheckpoint
+
+    class StopAfter(Callback):
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            if epoch == 3:
+                self.model.stop_training = True
+
+    x, y = _curve(rng, 80)
+    straight = ffnn.fitnet(5, "trainscg", seed=0, epochs=10, max_fail=None)
+    straight.fit(x, y, verbose=0, seed=4)
+    path = tmp_path / "ckpt.safetensors"
+    first = ffnn.fitnet(5, "trainscg", seed=0, epochs=10, max_fail=None)
+    first.fit(x, y, verbose=0, seed=4, callbacks=[ModelCheckpoint(path), StopAfter()])
+    resumed = ffnn.fitnet(5, "trainscg", seed=0, epochs=10, max_fail=None)
+    resumed.fit(x, y, verbose=0, seed=4, resume_from=path)
+    assert np.array_equal(resumed.division.train, straight.division.train)
+    for a, b in zip(resumed.get_weights(), straight.get_weights(), strict=True):
+        assert np.array_equal(a, b)
+    assert resumed.history.history == straight.history.history
