@@ -21,7 +21,8 @@ from .optim import OPTIMIZERS, FullBatchOptimizer
 from .training import Sequential
 from .training.division import TrainParam, divide_data
 
-__all__ = ["divide_data", "feedforwardnet", "fitnet", "patternnet"]
+__all__ = ["PROCESS_FCNS", "TrainParam", "divide_data", "feedforwardnet", "fitnet",
+           "patternnet"]
 
 #: MATLAB's processing function names → ffnn's layers.
 PROCESS_FCNS = {"mapminmax": MapMinMax, "mapstd": MapStd,
