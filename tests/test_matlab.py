@@ -154,3 +154,18 @@ def test_a_checkpointed_fitnet_resumes_bit_identically_with_its_seed(
     for a, b in zip(resumed.get_weights(), straight.get_weights(), strict=True):
         assert np.array_equal(a, b)
     assert resumed.history.history == straight.history.history
+
+
+def test_the_network_figure_draws_a_fitnet(rng: np.random.Generator) -> None:
+    """MATLAB's view(net): the processing layers hold no units, the input column shows
+    the features removeconstantrows keeps."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    x, y = _curve(rng, 60)
+    net = ffnn.fitnet(4, seed=0, epochs=2)
+    net.fit(x, y, verbose=0, seed=0)
+    fig = ffnn.plot.network(net)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[0] == "input\n(2)" and texts[-1].endswith("(1)")
