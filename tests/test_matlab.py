@@ -57,6 +57,16 @@ def test_feedforwardnet_options_reach_layers_optimizer_and_train_param() -> None
     assert (net.train_param.max_fail, net.train_param.divide) == (None, "block")
     adam = ffnn.feedforwardnet(3, "adam", learning_rate=0.1)
     assert adam.optimizer.current_learning_rate == 0.1  # no goal/min_grad for adam
+    assert adam.train_param.goal == 0.0 and net.train_param.goal is None
+
+
+def test_goal_stops_a_first_order_training_function_through_a_callback() -> None:
+    """traingd & co honour trainParam.goal too: a callback on the epoch's loss."""
+    x = np.linspace(-1, 1, 40)[:, None]
+    net = ffnn.fitnet(5, "trainrp", seed=0, goal=0.05, learning_rate=0.07)
+    history = net.fit(x, x**2, batch_size=None, verbose=0, seed=0)
+    assert "goal" in net.stop_reason
+    assert history.history["loss"][-1] <= 0.05 < history.history["loss"][-2]
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [({"hidden": 0}, "hidden"),
@@ -119,3 +129,43 @@ def test_given_validation_data_replaces_the_division(rng: np.random.Generator) -
     net = ffnn.fitnet(4, seed=0, epochs=3)
     net.fit(x[:40], y[:40], validation_data=(x[40:], y[40:]), verbose=0)
     assert net.division is None and len(net.history.epoch) == 3
+
+
+def test_a_checkpointed_fitnet_resumes_bit_identically_with_its_seed(
+        rng: np.random.Generator, tmp_path: Path) -> None:
+    """The division is drawn from fit's seed, so a resumed run given the same seed
+    trains on the same rows and ends with the same weights (SCG's state included)."""
+    from ffnn.callbacks import Callback, ModelCheckpoint
+
+    class StopAfter(Callback):
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            if epoch == 3:
+                self.model.stop_training = True
+
+    x, y = _curve(rng, 80)
+    straight = ffnn.fitnet(5, "trainscg", seed=0, epochs=10, max_fail=None)
+    straight.fit(x, y, verbose=0, seed=4)
+    path = tmp_path / "ckpt.safetensors"
+    first = ffnn.fitnet(5, "trainscg", seed=0, epochs=10, max_fail=None)
+    first.fit(x, y, verbose=0, seed=4, callbacks=[ModelCheckpoint(path), StopAfter()])
+    resumed = ffnn.fitnet(5, "trainscg", seed=0, epochs=10, max_fail=None)
+    resumed.fit(x, y, verbose=0, seed=4, resume_from=path)
+    assert np.array_equal(resumed.division.train, straight.division.train)
+    for a, b in zip(resumed.get_weights(), straight.get_weights(), strict=True):
+        assert np.array_equal(a, b)
+    assert resumed.history.history == straight.history.history
+
+
+def test_the_network_figure_draws_a_fitnet(rng: np.random.Generator) -> None:
+    """MATLAB's view(net): the processing layers hold no units, the input column shows
+    the features removeconstantrows keeps."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    x, y = _curve(rng, 60)
+    net = ffnn.fitnet(4, seed=0, epochs=2)
+    net.fit(x, y, verbose=0, seed=0)
+    fig = ffnn.plot.network(net)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[0] == "input\n(2)" and texts[-1].endswith("(1)")

@@ -12,6 +12,7 @@ MATLAB's names.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,8 @@ from .optim import OPTIMIZERS, FullBatchOptimizer
 from .training import Sequential
 from .training.division import TrainParam, divide_data
 
-__all__ = ["divide_data", "feedforwardnet", "fitnet", "patternnet"]
+__all__ = ["PROCESS_FCNS", "TrainParam", "divide_data", "feedforwardnet", "fitnet",
+           "patternnet"]
 
 #: MATLAB's processing function names → ffnn's layers.
 PROCESS_FCNS = {"mapminmax": MapMinMax, "mapstd": MapStd,
@@ -42,10 +44,15 @@ def _processing(names: Sequence[str], invert: bool) -> list[Layer]:
     return layers[::-1] if invert else layers
 
 
+def _own_goal(train_fcn: Any) -> bool:
+    """Whether the training function stops at goal and min_grad itself (lm, br, scg)."""
+    cls = OPTIMIZERS.lookup(train_fcn) if isinstance(train_fcn, str) else type(train_fcn)
+    return issubclass(cls, FullBatchOptimizer) and "goal" in inspect.signature(cls).parameters
+
+
 def _optimizer(train_fcn: Any, goal: float, min_grad: float | None,
                options: dict[str, Any]) -> Any:
-    cls = OPTIMIZERS.lookup(train_fcn) if isinstance(train_fcn, str) else None
-    if cls is not None and issubclass(cls, FullBatchOptimizer) and cls.name != "lbfgs":
+    if _own_goal(train_fcn):
         options = {"goal": goal, **options}
         if min_grad is not None:
             options["min_grad"] = min_grad
@@ -96,8 +103,10 @@ def feedforwardnet(
         output side the layers are inverted and placed last (removeconstantrows is not
         applied to targets).
     epochs, goal, min_grad, max_fail : MATLAB's ``trainParam``
-        ``goal`` and ``min_grad`` go to the full-batch optimisers (``min_grad`` None: the
-        optimiser's own default, 1e-7 for trainlm/trainbr, 1e-6 for trainscg); ``max_fail``
+        ``goal`` and ``min_grad`` go to the optimisers that stop on them (lm, br, scg;
+        ``min_grad`` None: the optimiser's own default, 1e-7 for trainlm/trainbr, 1e-6
+        for trainscg); for the others ``goal`` is a callback on the epoch's training
+        loss and ``min_grad`` is not applied; ``max_fail``
         stops after that many epochs without a lower validation loss and restores the
         best weights; ``epochs`` is ``fit``'s default.
     divide, ratios : ``divideFcn`` and ``divideParam``
@@ -129,7 +138,8 @@ def feedforwardnet(
     model.compile(_optimizer(train_fcn, goal, min_grad, optimizer_options), loss)
     model.train_param = TrainParam(epochs=epochs, max_fail=max_fail, divide=divide,
                                    ratios=tuple(ratios),  # type: ignore[arg-type]
-                                   outputs_from_targets=outputs is None)
+                                   outputs_from_targets=outputs is None,
+                                   goal=None if _own_goal(train_fcn) else goal)
     return model
 
 

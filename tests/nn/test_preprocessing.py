@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import ffnn
 from ffnn import Dense, Sequential
@@ -188,3 +191,27 @@ def test_adapt_layers_chains_inputs_and_reverses_targets(rng: np.random.Generato
     assert not adapt_layers(layers, x, y)  # nothing left to adapt
     with pytest.raises(ValueError, match="between trainable layers"):
         adapt_layers([Dense(1), MapStd(), Dense(1)], x, y)
+
+
+@settings(max_examples=40)
+@given(data=arrays(np.float64, st.tuples(st.integers(2, 12), st.integers(1, 4)),
+                   elements=st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False)),
+       low=st.floats(-5, 0, allow_subnormal=False), width=st.floats(0.5, 10))
+def test_property_mapminmax_range_and_round_trip(data: np.ndarray, low: float,
+                                                 width: float) -> None:
+    """Any finite data: the adapted map sends each varying feature's training range onto
+    [y_min, y_max] (to rounding), a constant one onto y_min, and invert undoes it."""
+    forward = MapMinMax(low, low + width)
+    forward.adapt(data)
+    out = _run(forward, data)
+    span = np.ptp(data, axis=0)
+    tol = 1e-9 * (abs(low) + width)
+    varying = span > 1e-6 * np.max(np.abs(data), axis=0, initial=1.0)
+    assert np.all(out >= low - tol) and np.all(out <= low + width + tol)
+    np.testing.assert_allclose(out.min(0)[varying], low, atol=tol)
+    np.testing.assert_allclose(out.max(0)[varying], low + width, atol=tol)
+    np.testing.assert_allclose(out[:, span == 0], low, atol=tol)
+    inverse = MapMinMax(**{**forward.get_config(), "invert": True})
+    back = _run(inverse, out)
+    np.testing.assert_allclose(back, data, rtol=1e-9, atol=1e-9 * np.max(np.abs(data),
+                                                                        initial=1.0))

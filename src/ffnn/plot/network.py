@@ -8,6 +8,7 @@ import numpy as np
 
 from .._validation import check_int
 from ..nn.layers import Activation, Dense, Dropout
+from ..nn.layers.preprocessing import is_preprocessing
 from ._base import as_sequential, grid_axes
 
 if TYPE_CHECKING:
@@ -23,14 +24,14 @@ _MIN_WIDTH = 0.3  # line width of a zero weight
 def _columns(model: Any) -> list[tuple[Dense, str]]:
     """(Dense layer, activation name) per column after the inputs: an Activation layer
     names the activation of the column before it; Dropout is the identity when
-    predicting."""
+    predicting; preprocessing layers (MapMinMax & co) hold no units and are skipped."""
     columns: list[tuple[Dense, str]] = []
     for layer in model.layers:
         if isinstance(layer, Dense):
             columns.append((layer, layer.activation.name))
         elif isinstance(layer, Activation) and columns:
             columns[-1] = (columns[-1][0], layer.activation.name)
-        elif not isinstance(layer, (Dropout, Activation)):
+        elif not isinstance(layer, (Dropout, Activation)) and not is_preprocessing(layer):
             raise ValueError(f"network draws Dense, Activation and Dropout layers; layer "
                              f"{layer.name!r} is a {type(layer).__name__}")
     if not columns:
@@ -56,7 +57,8 @@ def network(model: Any, *, ax: Axes | None = None, max_units: int = 16,
     Parameters
     ----------
     model : Sequential or fitted estimator
-        A built network of Dense layers (Activation and Dropout layers allowed).
+        A built network of Dense layers (Activation, Dropout and preprocessing layers
+        allowed; the input column shows the features a RemoveConstantRows keeps).
     ax : matplotlib Axes, optional
     max_units : int, default 16
         The widest column drawn; a wider layer is refused (its edges would be

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._validation import check_choice, check_int
+from .._validation import check_choice, check_int, check_number
 from ..nn.layers.preprocessing import adapt_layers, is_preprocessing
 from . import data
 from .callbacks import Callback, EarlyStopping
@@ -129,6 +129,9 @@ class TrainParam:
     outputs_from_targets : bool
         Size the last Dense layer to the targets' columns (the number of classes for
         integer labels) at the first ``fit``, as MATLAB's ``configure`` does.
+    goal : float or None
+        Stop once an epoch's training loss is at most ``goal`` (for optimisers without a
+        ``goal`` option of their own; None: no such stop).
     """
 
     epochs: int = 1000
@@ -136,9 +139,12 @@ class TrainParam:
     divide: str | None = "random"
     ratios: tuple[float, float, float] = (0.70, 0.15, 0.15)
     outputs_from_targets: bool = False
+    goal: float | None = None
 
     def __post_init__(self) -> None:
         self.epochs = check_int("epochs", self.epochs, 0)
+        if self.goal is not None:
+            self.goal = check_number("goal", self.goal, low=0.0)
         if self.max_fail is not None:
             self.max_fail = check_int("max_fail", self.max_fail, 1)
         if self.divide is not None:
@@ -200,8 +206,23 @@ def prepare_fit(model: Sequential, x: Any, y: Any, sample_weight: Any, validatio
             and not any(isinstance(c, EarlyStopping) for c in callbacks)):
         extra.append(EarlyStopping(monitor="val_loss", patience=param.max_fail,
                                    restore_best_weights=True))
+    if param is not None and param.goal is not None:
+        extra.append(_Goal(param.goal))
     _adapt(model, x, y, validation_split)
     return Prepared(x, y, sample_weight, validation_data, test_data, extra)
+
+
+class _Goal(Callback):
+    """MATLAB's ``goal``: stop once the epoch's training loss is at most ``goal``."""
+
+    def __init__(self, goal: float) -> None:
+        self.goal = goal
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and loss <= self.goal:
+            self.model.stop_training = True
+            self.model.stop_reason = f"loss goal reached: {loss:.6g} <= goal {self.goal:g}"
 
 
 def _configure_outputs(model: Sequential, y: Any) -> None:
