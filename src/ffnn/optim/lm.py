@@ -172,6 +172,11 @@ class LevenbergMarquardt(FullBatchOptimizer):
             The loss and the network output after the epoch.
         """
         self.stop_reason = None
+        # Overflow is detected (non-finite residuals stop the run), not warned about.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._epoch(problem)
+
+    def _epoch(self, problem: Problem) -> tuple[float, np.ndarray]:
         c = problem.least_squares_factor()
         if self.bayesian and problem.penalty_value() != 0.0:
             raise ValueError("Bayesian regularisation chooses its own weight penalty; remove "
@@ -214,6 +219,8 @@ class LevenbergMarquardt(FullBatchOptimizer):
     def _restore_best(self, problem: Any, loss: float, out: np.ndarray) -> tuple[float, np.ndarray]:
         self.stop_reason = f"non-finite residuals or Jacobian (loss {loss})"
         if self._best is None or self._best[1].shape != (problem.n_params,):
+            self.stop_reason += ("; no finite loss was seen, the weights are left as the "
+                                 "epoch started (the initial weights in a first epoch)")
             return loss, out
         best, theta = self._best
         problem.set_flat(theta)

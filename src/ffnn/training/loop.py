@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_seed
 from ..optim import FullBatchOptimizer
 from . import data
 from .callbacks import Callback, CallbackList, History
@@ -108,7 +108,7 @@ def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int
     """Validate the data once, build the model if needed, split off the validation set,
     seed the streams, resume from a checkpoint if asked, and wire up the callbacks."""
     model.prepare_training()
-    init_seq, shuffle_seq, dropout_seq = np.random.SeedSequence(seed).spawn(3)
+    init_seq, shuffle_seq, dropout_seq = np.random.SeedSequence(check_seed(seed)).spawn(3)
     xa, ya, sw = model.validate_data(x, y, sample_weight,
                                      seed=init_seq if seed is not None else None)
     if seed is not None:  # fit's seed also fixes the dropout masks

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import autodiff as ad
+from .._validation import check_seed
 from ..autodiff import Tensor
 from ..nn import layers as layers_mod
 from ..nn.layers import Layer
@@ -71,7 +72,7 @@ class Sequential(ParamsMixin):
     ) -> None:
         self.layers: list[Layer] = []
         self.name = name or "sequential"
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.dtype = np.dtype(dtype)
         if self.dtype not in _FLOATS:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")

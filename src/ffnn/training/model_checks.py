@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import optim
-from .._validation import check_positive_int
+from .._validation import cast_float, check_positive_int
 from ..nn import losses
 from ..nn import metrics as metrics_mod
 from . import data
@@ -94,7 +94,10 @@ def check_target_shape(ya: np.ndarray, y: Any, n_out: int, loss_name: str, what:
 def as_sample_weight(sample_weight: Any, dtype: Any, n_samples: int) -> np.ndarray:
     """``sample_weight`` as a flat array of ``dtype``: ``n_samples`` finite, non-negative
     weights, not all zero (ValueError otherwise)."""
-    sw = np.asarray(sample_weight, dtype=dtype).reshape(-1)
+    raw = np.asarray(sample_weight)
+    if raw.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must hold numbers, got dtype {raw.dtype}")
+    sw = cast_float("sample_weight", raw.reshape(-1), dtype)
     if sw.shape[0] != n_samples:
         raise ValueError(f"sample_weight has {sw.shape[0]} entries but x has {n_samples} samples")
     data.check_finite(sw, "sample_weight")

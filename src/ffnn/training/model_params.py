@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import cast_float, check_seed
 from ..autodiff import Tensor
 from ..nn.layers import Layer
 from . import data
@@ -48,7 +49,7 @@ class ParamsMixin:
                 "the number of input features is unknown: give the first layer input_dim= "
                 "or call fit/predict with data"
             )
-        seed = self.seed if self.seed is not None else seed
+        seed = self.seed if self.seed is not None else check_seed(seed)
         rng = np.random.default_rng(seed)
         shape: tuple[Any, ...] = (None, int(input_dim))
         for layer in self.layers:
@@ -91,8 +92,8 @@ class ParamsMixin:
                 )
             if arr.dtype.kind not in "fiu":
                 raise ValueError(f"set_weights: array {i} has dtype {arr.dtype}; numbers needed")
-            arr = arr.astype(p.data.dtype, copy=False)
             data.check_finite(arr, f"set_weights array {i}")
+            arr = cast_float(f"set_weights array {i}", arr, p.data.dtype)
             arrays.append(arr)
         for p, arr in zip(params, arrays, strict=True):  # all checked: now copy
             np.copyto(p.data, arr)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ... import autodiff as ad
-from ..._validation import check_positive_int
+from ..._validation import check_number, check_positive_int
 from ...autodiff import Tensor
 from ...autodiff.fused import FUSED_ACTIVATIONS
 from .. import activations, initializers, regularizers
@@ -178,9 +178,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, name: str | None = None) -> None:
         super().__init__(name)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise ValueError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = check_number("Dropout rate", rate, low=0.0, high=1.0, high_open=True)
         self.rng: np.random.Generator | None = None
 
     def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
