@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 
 from ... import autodiff as ad
-from ..._validation import check_number, check_positive_int
+from ..._validation import check_bool, check_number, check_positive_int
 from ...autodiff import Tensor
 from ...autodiff.fused import FUSED_ACTIVATIONS
 from .. import activations, initializers, regularizers
-from .base import JacobianRule, Layer, Shape, _features, _weights_config, affine_rule
+from .base import RANK, JacobianRule, Layer, Shape, _features, _weights_config, affine_rule
 
 __all__ = ["Activation", "Dense", "Dropout"]
 
@@ -70,13 +70,13 @@ class Dense(Layer):
             raise ValueError("Dense needs the number of units, e.g. Dense(64)")
         self.units = check_positive_int("Dense units", units)
         self.input_dim = None if input_dim is None else check_positive_int("input_dim", input_dim)
-        self.activation = activations.get(activation)
+        self.activation = activations.get(activation).check_rank(RANK)
         self._fused = (
             self.activation.name in FUSED_ACTIVATIONS
             and not self.activation.is_custom
             and not self.activation.params
         )
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool("Dense use_bias", use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -155,7 +155,7 @@ class Activation(Layer):
             if not isinstance(activation, str):
                 raise TypeError("activation parameters need the activation given by name")
             activation = {"name": activation, **params}
-        self.activation = activations.get(activation)
+        self.activation = activations.get(activation).check_rank(RANK)
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         """f(x)."""
