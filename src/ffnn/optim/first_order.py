@@ -149,7 +149,10 @@ class Optimizer(BaseOptimizer):
         if isinstance(value, LearningRateSchedule):
             self._learning_rate: LearningRate = value
         elif isinstance(value, Mapping):
-            self._learning_rate = _schedules.get(value)
+            try:
+                self._learning_rate = _schedules.get(value)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"learning_rate: {exc}") from exc
         else:
             self._learning_rate = check_number("learning_rate", value, low=0.0)
 

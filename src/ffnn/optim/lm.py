@@ -172,6 +172,7 @@ class LevenbergMarquardt(FullBatchOptimizer):
             The loss and the network output after the epoch.
         """
         self.stop_reason = None
+        self.iterations += 1
         # Overflow is detected (non-finite residuals stop the run), not warned about.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return self._epoch(problem)
