@@ -189,8 +189,10 @@ def test_defect_12_numpy_integers_in_callbacks_and_fit() -> None:
     model = _model()
     x, y = np.ones((6, 3)), np.zeros((6, 2))
     hist = model.fit(x, y, epochs=np.int64(3), batch_size=np.int8(2), initial_epoch=np.int64(1),
-                     callbacks=[EarlyStopping("loss", patience=np.int64(5))], verbose=0)
+                     validation_split=np.float32(0.5), verbose=np.int64(0),
+                     callbacks=[EarlyStopping("loss", patience=np.int64(5))])
     assert hist.epoch == [1, 2] and all(type(e) is int for e in hist.epoch)
+    assert len(hist.history["val_loss"]) == 2
 
 
 # ------------------------------------------------------------------ defect 9

@@ -173,6 +173,14 @@ class Optimizer(BaseOptimizer):
         self._clip_buf = None
         self._steps = [0] * len(self._params)
 
+    def estimate_bytes(self, n_params: int, itemsize: int, n_samples: int,
+                       n_outputs: int) -> float:
+        """One array per slot, the scratch array and the clipping buffer, each of the
+        parameters' size."""
+        clip = self.clipvalue is not None or self.clipnorm is not None or \
+            self.global_clipnorm is not None
+        return float(n_params) * itemsize * (len(self._slots()) + 1 + int(clip))
+
     # --------------------------------------------------------------------- step
     def step(self, closure: Callable[[], Any] | None = None) -> float | None:
         """Update every parameter that has a gradient; return the closure's loss if any.

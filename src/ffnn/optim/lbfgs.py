@@ -76,6 +76,12 @@ class LBFGS(FullBatchOptimizer):
         self.max_fun = None if max_fun is None else check_positive_int("max_fun", max_fun)
         super().__init__(params)
 
+    def estimate_bytes(self, n_params: int, itemsize: int, n_samples: int,
+                       n_outputs: int) -> float:
+        """scipy's L-BFGS-B workspace (2·history_size + 5 vectors of θ in float64 and
+        small matrices) and ffnn's float64 copies of θ and the gradient."""
+        return float(n_params) * 8 * (2 * self.history_size + 12)
+
     def step_problem(self, problem: Problem) -> tuple[float, np.ndarray]:
         """One epoch: an L-BFGS run of at most ``maxiter`` iterations from the current θ.
 

@@ -14,6 +14,7 @@ from ..autodiff.tensor import Tensor
 from .base import GlobalValue, GlobalValueAttribute
 from .full_batch import FullBatchOptimizer, Problem
 from .lm_linalg import _dual, _Linearization, _primal, _scaling, lm_step
+from .memory import plan_lm
 
 __all__ = ["BayesianRegularization", "LevenbergMarquardt", "lm_step"]
 
@@ -42,8 +43,13 @@ class LevenbergMarquardt(FullBatchOptimizer):
     The primal system is P×P; when the parameters outnumber the residuals the dual
     (Woodbury) form solves an m×m system instead (see :func:`lm_step`). The primal
     form accumulates JᵀJ and Jᵀe over chunks of samples, so memory is
-    O(P² + chunk·K·P). The step is Cholesky-factored (scipy.linalg), falling back to
-    least squares if the matrix is not numerically positive definite.
+    O(P² + chunk·K·P). Before each epoch allocates, the bytes of both forms are
+    estimated against the memory available (:func:`ffnn.optim.memory.plan_lm`): "auto"
+    takes the other form, and the default chunk size shrinks, when the first choice
+    does not fit; when nothing fits, :class:`~ffnn.optim.memory.InsufficientMemoryError`
+    gives the sizes needed and available. The step is Cholesky-factored
+    (scipy.linalg), falling back to least squares if the matrix is not numerically
+    positive definite.
 
     Parameters
     ----------
@@ -70,7 +76,7 @@ class LevenbergMarquardt(FullBatchOptimizer):
         The μ update rule.
     chunk_size : int, optional
         Samples per chunk of the primal accumulation; by default chunks of about 2²¹
-        Jacobian entries.
+        Jacobian entries (fewer when memory is short).
     bayesian : bool, default False
         Bayesian regularisation (see :class:`BayesianRegularization`).
 
@@ -149,6 +155,13 @@ class LevenbergMarquardt(FullBatchOptimizer):
     def _allocate(self) -> None:
         super()._allocate()
         self.begin_fit()
+
+    def estimate_bytes(self, n_params: int, itemsize: int, n_samples: int,
+                       n_outputs: int) -> float:
+        """The peak of the form :func:`~ffnn.optim.memory.plan_lm` chooses (it raises
+        when none fits), plus a few float64 vectors of θ."""
+        plan = plan_lm(n_samples, n_outputs, n_params, itemsize, self.form, self.chunk_size)
+        return plan.bytes + 8.0 * n_params * 8
 
     def begin_fit(self) -> None:
         """Start a new run, as MATLAB's train does: μ back to ``mu``, ν, α, β, γ, the best
@@ -230,9 +243,10 @@ class LevenbergMarquardt(FullBatchOptimizer):
 
     # ---------------------------------------------------------- linearisation
     def _linearize(self, problem: Any, c: float) -> _Linearization:
-        primal = self.form == "primal" or (
-            self.form == "auto" and problem.n_residuals >= problem.n_params)
-        lin = _primal(problem, self._chunk(problem)) if primal else _dual(problem)
+        # the form and chunk size that fit in memory, decided before allocating
+        plan = plan_lm(problem.n_samples, problem.n_outputs, problem.n_params,
+                       np.dtype(problem.dtype).itemsize, self.form, self.chunk_size)
+        lin = _primal(problem, plan.chunk) if plan.primal else _dual(problem)
         theta = problem.get_flat().astype(np.float64)
         if self.bayesian:
             if self.alpha is None:
@@ -248,11 +262,6 @@ class LevenbergMarquardt(FullBatchOptimizer):
             lin.loss = lin.f0 = c * lin.e_sq + penalty
         lin.g = lin.jte - lin.q
         return lin
-
-    def _chunk(self, problem: Any) -> int:
-        if self.chunk_size is not None:
-            return self.chunk_size
-        return max(1, 2**21 // max(1, problem.n_outputs * problem.n_params))
 
     # ----------------------------------------------------------------- search
     def _objective(self, problem: Any, c: float) -> tuple[float, float, float, np.ndarray]:

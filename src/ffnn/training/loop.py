@@ -19,6 +19,7 @@ from .._validation import check_int, check_seed
 from ..optim import FullBatchOptimizer
 from . import data
 from .callbacks import Callback, CallbackList, History
+from .model_checks import check_memory
 from .progress import Progress
 
 if TYPE_CHECKING:
@@ -53,7 +54,8 @@ def check_fit_args(epochs: Any, batch_size: Any, validation_split: Any) -> None:
     check_int("epochs", epochs, 0)
     if batch_size is not None:
         check_int("batch_size", batch_size, 1, error=ValueError)
-    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
+    if isinstance(validation_split, (bool, np.bool_)) or not isinstance(
+            validation_split, (int, float, np.integer, np.floating)):
         raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
 
 
@@ -114,6 +116,7 @@ def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int
     if seed is not None:  # fit's seed also fixes the dropout masks
         _reseed_dropout(model, dropout_seq)
     xa, ya, sw, val = _validation_set(model, xa, ya, sw, validation_split, validation_data)
+    check_memory(model, xa.shape[1], len(xa), batch_size)  # before training allocates
     if isinstance(model.optimizer, FullBatchOptimizer):
         batch_size = None
     rng = np.random.default_rng(shuffle_seq)

@@ -17,11 +17,13 @@ from .. import optim
 from .._validation import cast_float, check_positive_int
 from ..nn import losses
 from ..nn import metrics as metrics_mod
+from ..optim.memory import check_fits, format_bytes
 from . import data
 
 __all__ = [
     "as_sample_weight",
     "check_batch_size",
+    "check_memory",
     "check_target_shape",
     "resolve_compile",
     "resolve_metric",
@@ -110,3 +112,55 @@ def check_batch_size(batch_size: Any) -> None:
     """Raise ValueError unless ``batch_size`` is a positive integer or None."""
     if batch_size is not None:
         check_positive_int("batch_size", batch_size)
+
+
+def _sizes(model: Any, n_features: int) -> tuple[list[int], list[int]]:
+    """Parameters and output width of each layer for ``n_features`` inputs, computed
+    from the layers' options without building anything."""
+    counts, widths = [], []
+    shape: tuple[Any, ...] = (None, int(n_features))
+    for layer in model.layers:
+        counts.append(int(layer.parameter_count(int(shape[-1]))))
+        shape = layer.compute_output_shape(shape)
+        widths.append(int(shape[-1]))
+    return counts, widths
+
+
+def check_memory(model: Any, n_features: int, n_samples: int | None = None,
+                 batch_size: int | None = None) -> None:
+    """Refuse, before allocating, a model or a training run larger than the memory
+    available (:func:`ffnn.optim.memory.available_memory`).
+
+    Without ``n_samples`` only the weights that building the model allocates are
+    counted (P numbers of the model's dtype, and the largest layer's float64 draw from
+    its initialiser). With ``n_samples`` (training): the weights if the model is not
+    built yet, their gradients, the optimiser's own memory
+    (:meth:`~ffnn.optim.BaseOptimizer.estimate_bytes`: its state arrays, or
+    Levenberg–Marquardt's JᵀJ / JJᵀ) and the activations of one batch (all samples
+    for full-batch training), forward and backward.
+
+    Raises
+    ------
+    ffnn.optim.memory.InsufficientMemoryError
+        A ``MemoryError`` and a ``ValueError``, whose one-line message gives the bytes
+        needed, the bytes available and what to change.
+    """
+    counts, widths = _sizes(model, n_features)
+    n_params, itemsize = sum(counts), np.dtype(model.dtype).itemsize
+    weights = 0.0 if model.built else n_params * itemsize + max(counts, default=0) * 8.0
+    arch = "-".join(str(w) for w in [n_features, *widths])
+    what = f"the {arch} network ({n_params:,} parameters, {np.dtype(model.dtype)})"
+    if n_samples is None:
+        check_fits(weights, f"building {what}", "use fewer or smaller layers")
+        return
+    optimizer = model.optimizer
+    full_batch = isinstance(optimizer, optim.FullBatchOptimizer)
+    rows = n_samples if batch_size is None or full_batch else min(batch_size, n_samples)
+    activations = 3.0 * rows * (n_features + sum(widths)) * itemsize
+    extra = 0.0 if optimizer is None else optimizer.estimate_bytes(
+        n_params, itemsize, n_samples, widths[-1] if widths else 1)
+    needed = weights + n_params * itemsize + extra + activations
+    check_fits(needed, f"training {what} on batches of {rows} rows (activations "
+               f"{format_bytes(activations)}, optimizer {format_bytes(extra)})",
+               "use fewer or smaller layers, a smaller batch_size, or an optimizer with less "
+               "state (e.g. 'sgd')")

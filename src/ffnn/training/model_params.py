@@ -16,6 +16,7 @@ from .._validation import cast_float, check_seed
 from ..autodiff import Tensor
 from ..nn.layers import Layer
 from . import data
+from .model_checks import check_memory
 
 __all__ = ["ParamsMixin"]
 
@@ -50,6 +51,7 @@ class ParamsMixin:
                 "or call fit/predict with data"
             )
         seed = self.seed if self.seed is not None else check_seed(seed)
+        check_memory(self, int(input_dim))  # before any weight is allocated
         rng = np.random.default_rng(seed)
         shape: tuple[Any, ...] = (None, int(input_dim))
         for layer in self.layers:
