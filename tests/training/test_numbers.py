@@ -291,3 +291,26 @@ def test_defect_09_every_optimizer_stops_on_an_infinite_first_epoch_with_finite_
     assert hist.stop_reason is not None and "initial weights" in hist.stop_reason
     assert "not finite" in hist.stop_reason or "non-finite" in hist.stop_reason or \
         "became inf" in hist.stop_reason
+
+
+@pytest.mark.parametrize(("layer", "where"), [
+    (Dense(2, input_dim=2, activation={"name": "leaky_relu", "gamma": 1e300}),
+     "activation.gamma"),
+    (Dense(2, input_dim=2, kernel_regularizer={"name": "l2", "lam": 1e39}),
+     "kernel_regularizer.lam"),
+    (ffnn.layers.RBF(2, gamma=1e200), "gamma"),
+    (ffnn.layers.PReLU(alpha_initializer=-1e300), "alpha_initializer"),
+])
+def test_defect_06_layer_options_too_large_for_the_dtype(layer: Any, where: str) -> None:
+    """issue 11 #6, the same kind in configs: a layer option that overflows float32
+    (it would become inf inside the layer, with a RuntimeWarning) is refused when the
+    model is built, naming the layer and the option; float64 takes it."""
+    first = layer if isinstance(layer, Dense) else Dense(2, input_dim=2)
+    rest = [] if layer is first else [layer]
+    model = Sequential([first, *rest])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=rf"option {where} = .* overflows float32"):
+            model.build()
+    assert not model.built
+    Sequential([first, *rest], dtype="float64").build()
