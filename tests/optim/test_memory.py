@@ -249,3 +249,17 @@ def test_defect_17_command_line_refuses_in_one_line(tmp_path: Path,
     err = capsys.readouterr().err.strip()
     assert code == 2 and not out.exists()
     assert len(err.splitlines()) == 1 and "needs" in err and "16.0 MiB" in err
+
+
+def test_defect_16_model_jacobian_refuses_before_allocating(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same kind in the public API: model.jacobian(x) allocates N·K × P numbers; it
+    is refused with the sizes when they do not fit."""
+    model = Sequential([Dense(500, "tanh", input_dim=4), Dense(3)], seed=0)
+    model.build()
+    x = np.ones((1000, 4))
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "4M")
+    with pytest.raises(InsufficientMemoryError,
+                       match=r"the 3000 × 4,?003 Jacobian needs about .* 4\.0 MiB"):
+        model.jacobian(x)
+    assert model.jacobian(x[:2]).shape == (6, 4003)

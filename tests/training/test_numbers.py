@@ -112,7 +112,7 @@ def test_defect_12_numpy_integer_seed_can_be_saved(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, True, "0", np.float64(2.0), [1], np.bool_(True)])
-@pytest.mark.parametrize("where", ["Sequential", "fit", "build"])
+@pytest.mark.parametrize("where", ["Sequential", "fit", "build", "Dropout.reseed"])
 def test_defect_12_bad_seed_is_refused_at_once(seed: Any, where: str) -> None:
     """issue 11 #12: seed=-1 or 1.5 was accepted and failed later with NumPy errors that
     do not mention the seed; now the call itself refuses it, naming ``seed``."""
@@ -120,7 +120,9 @@ def test_defect_12_bad_seed_is_refused_at_once(seed: Any, where: str) -> None:
         if where == "Sequential":
             Sequential([Dense(1, input_dim=2)], seed=seed)
         elif where == "build":
-            Sequential([Dense(1, input_dim=2)]).build(2, seed=seed)
+            Sequential([Dense(1, input_dim=2)], seed=3).build(2, seed=seed)
+        elif where == "Dropout.reseed":
+            ffnn.layers.Dropout(0.5).reseed(seed)
         else:
             model = Sequential([Dense(1, input_dim=2)])
             model.compile("sgd", "mse")

@@ -51,7 +51,8 @@ class ParamsMixin:
                 "the number of input features is unknown: give the first layer input_dim= "
                 "or call fit/predict with data"
             )
-        seed = self.seed if self.seed is not None else check_seed(seed)
+        seed = check_seed(seed)
+        seed = self.seed if self.seed is not None else seed
         check_memory(self, int(input_dim))  # before any weight is allocated
         for layer in self.layers:
             _check_options_fit(layer, self.dtype)

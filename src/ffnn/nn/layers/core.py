@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ... import autodiff as ad
-from ..._validation import check_bool, check_number, check_positive_int
+from ..._validation import check_bool, check_number, check_positive_int, check_seed
 from ...autodiff import Tensor
 from ...autodiff.fused import FUSED_ACTIVATIONS
 from .. import activations, initializers, regularizers
@@ -192,8 +192,9 @@ class Dropout(Layer):
         return self.rate > 0
 
     def reseed(self, seed: Any) -> None:
-        """Draw future masks from ``numpy.random.default_rng(seed)``."""
-        self.rng = np.random.default_rng(seed)
+        """Draw future masks from ``numpy.random.default_rng(seed)`` (``seed``: None, a
+        non-negative integer or a SeedSequence; TypeError/ValueError naming it otherwise)."""
+        self.rng = np.random.default_rng(check_seed(seed, "Dropout seed"))
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         """x · m / (1 − rate) with m ~ Bernoulli(1 − rate) when training; x otherwise."""
