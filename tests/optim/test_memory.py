@@ -263,3 +263,22 @@ def test_defect_16_model_jacobian_refuses_before_allocating(
                        match=r"the 3000 × 4,?003 Jacobian needs about .* 4\.0 MiB"):
         model.jacobian(x)
     assert model.jacobian(x[:2]).shape == (6, 4003)
+
+
+def test_available_memory_respects_an_address_space_limit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ulimit -v`` (RLIMIT_AS) lowers what is available to what it leaves."""
+    import resource
+
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    status = Path("/proc/self/status")
+    if not status.exists():
+        pytest.skip("needs /proc/self/status")
+    used = next(int(line.split()[1]) * 1024 for line in status.read_text().splitlines()
+                if line.startswith("VmSize:"))
+    real = resource.getrlimit
+    limit = used + 100 * MiB  # about 100 MiB left (the process grows a little meanwhile)
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (
+        (limit, resource.RLIM_INFINITY) if which == resource.RLIMIT_AS else real(which)))
+    capped = available_memory()
+    assert capped is not None and capped <= 100 * MiB

@@ -9,7 +9,8 @@ before anything is allocated, picks one that fits and refuses with
 same estimates for whole training runs.
 
 The memory available is read from ``MemAvailable`` in ``/proc/meminfo`` (Linux), else
-from ``os.sysconf`` (available physical pages); the environment variable
+from ``os.sysconf`` (available physical pages), and lowered to what a cgroup memory
+limit (a container's) or an address-space limit (``ulimit -v``) leaves; the environment variable
 ``FFNN_MEMORY_LIMIT`` (bytes, or with a K, M, G or T suffix, powers of 1024) overrides
 both, e.g. to keep ffnn within a container's limit, or in tests.
 """
@@ -54,26 +55,67 @@ def _parse_limit(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
 
 
-def available_memory() -> int | None:
-    """The bytes this process can still allocate without swapping, or None if unknown.
-
-    ``FFNN_MEMORY_LIMIT`` if set, else ``MemAvailable`` of ``/proc/meminfo``, else the
-    available physical pages times the page size (``os.sysconf``).
-    """
-    limit = os.environ.get(MEMORY_LIMIT_ENV)
-    if limit:
-        return _parse_limit(limit)
+def _read_kib(path: str, key: str) -> int | None:
+    """The value of ``key`` (in kB) of a ``/proc`` file such as meminfo, in bytes."""
     try:
-        with open("/proc/meminfo", encoding="ascii") as f:
+        with open(path, encoding="ascii") as f:
             for line in f:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    return None
+
+
+def _physical() -> int | None:
+    """MemAvailable of /proc/meminfo, else the available pages (os.sysconf)."""
+    free = _read_kib("/proc/meminfo", "MemAvailable:")
+    if free is not None:
+        return free
     try:
         return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def _cgroup_room() -> int | None:
+    """What a cgroup v2 memory limit (a container's) leaves, if one is set."""
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as f:
+            limit = f.read().strip()
+        if limit == "max":
+            return None
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as f:
+            return max(0, int(limit) - int(f.read().strip()))
+    except (OSError, ValueError):
+        return None
+
+
+def _address_space_room() -> int | None:
+    """What the address-space limit (``ulimit -v``) leaves, if one is set."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    used = _read_kib("/proc/self/status", "VmSize:")
+    if soft == resource.RLIM_INFINITY or used is None:
+        return None
+    return max(0, soft - used)
+
+
+def available_memory() -> int | None:
+    """The bytes this process can still allocate without swapping, or None if unknown.
+
+    ``FFNN_MEMORY_LIMIT`` if set; otherwise the smallest of ``MemAvailable`` of
+    ``/proc/meminfo`` (else the available pages of ``os.sysconf``), what a cgroup v2
+    memory limit leaves and what the address-space limit (``ulimit -v``) leaves.
+    """
+    limit = os.environ.get(MEMORY_LIMIT_ENV)
+    if limit:
+        return _parse_limit(limit)
+    known = [v for v in (_physical(), _cgroup_room(), _address_space_room()) if v is not None]
+    return min(known) if known else None
 
 
 def format_bytes(n: float) -> str:
