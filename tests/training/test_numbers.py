@@ -316,3 +316,41 @@ def test_defect_06_layer_options_too_large_for_the_dtype(layer: Any, where: str)
             model.build()
     assert not model.built
     Sequential([first, *rest], dtype="float64").build()
+
+
+@pytest.mark.parametrize("labels", [[0, 1e300], [0, 2**70], np.array([0, 2**64 - 1],
+                                                                     dtype=np.uint64)])
+def test_defect_06_sparse_labels_too_large_for_an_integer(labels: Any) -> None:
+    """A class label beyond the integers gave "invalid value encountered in cast"; it is
+    refused naming the label and its index."""
+    model = Sequential([Dense(3, "softmax", input_dim=2)], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"y holds the label .* at index \(1,\), too large"):
+            model.fit(np.ones((2, 2)), labels, verbose=0)
+
+
+@pytest.mark.parametrize("optimizer", [
+    {"name": "sgd", "learning_rate": 1e39},
+    {"name": "adam", "epsilon": 1e300},
+    {"name": "sgd", "learning_rate": {"name": "step_decay", "initial_learning_rate": 1e39,
+                                      "step_size": 2}},
+])
+def test_defect_06_optimizer_options_too_large_for_the_dtype(optimizer: dict[str, Any]) -> None:
+    """The learning rate (or a schedule's) and other options are used in the
+    parameters' dtype: one beyond float32's range is refused when the optimiser is
+    attached to a float32 model (a float64 model takes it)."""
+    model = _model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"overflows the parameters' dtype float32"):
+            model.compile(optimizer, "mae")
+    assert model.optimizer.name == "sgd" and model.loss.name == "mse"  # compile undone
+    _model("float64").compile(optimizer, "mse")
+
+
+def test_defect_12_model_name_must_be_a_string() -> None:
+    """A name that is not a string was accepted and saved, and the file then refused."""
+    with pytest.raises(TypeError, match="model name must be a string"):
+        Sequential(name=5)

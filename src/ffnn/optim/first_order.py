@@ -164,6 +164,7 @@ class Optimizer(BaseOptimizer):
 
     def _allocate(self) -> None:
         """(Re)allocate state arrays, scratch buffers and step counts for the params."""
+        self._check_options_fit()
         super()._allocate()
         slots = self._slots()
         self._state = [
@@ -172,6 +173,24 @@ class Optimizer(BaseOptimizer):
         self._tmp = [np.empty_like(p.data) for p in self._params]
         self._clip_buf = None
         self._steps = [0] * len(self._params)
+
+    def _check_options_fit(self) -> None:
+        """Refuse an option (the learning rate or a schedule's, a beta, epsilon, a
+        clipping threshold) too large for the parameters' dtype: the update computes in
+        that dtype, where it would become inf."""
+        dtypes = {p.data.dtype for p in self._params if p.data.dtype.kind == "f"}
+        if not dtypes:
+            return
+        limit = min(float(np.finfo(d).max) for d in dtypes)
+        narrow = min(dtypes, key=lambda d: d.itemsize)
+        for key, value in self.get_config().items():
+            values = value.items() if isinstance(value, Mapping) else [(key, value)]
+            for name, v in values:
+                if isinstance(v, float) and math.isfinite(v) and abs(v) > limit:
+                    where = name if name == key else f"{key} {name}"
+                    raise ValueError(f"{self.name} option {where} = {v!r} overflows the "
+                                     f"parameters' dtype {narrow} (largest finite value "
+                                     f"{limit:.7g})")
 
     def estimate_bytes(self, n_params: int, itemsize: int, n_samples: int,
                        n_outputs: int) -> float:

@@ -109,6 +109,10 @@ def as_targets(
         check_finite(arr, what)
         if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
             raise ValueError(f"{what} must hold integer class labels for a sparse loss")
+        if arr.size and not -(2**62) <= float(arr.min()) <= float(arr.max()) <= 2**62:
+            i = int(np.argmax(np.abs(arr.astype(np.float64))))
+            raise ValueError(f"{what} holds the label {arr[i]} at index ({i},), too large to "
+                             "be a class index")
         return np.ascontiguousarray(arr, dtype=np.intp)
     if arr.ndim == 1:
         arr = arr[:, None]

@@ -71,6 +71,8 @@ class Sequential(ParamsMixin):
         dtype: Any = "float32",
     ) -> None:
         self.layers: list[Layer] = []
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"the model name must be a string or None, got {name!r}")
         self.name = name or "sequential"
         self.seed = check_seed(seed)
         self.dtype = np.dtype(dtype)
@@ -130,9 +132,10 @@ class Sequential(ParamsMixin):
             Names of the metric registry (``"accuracy"``, ``"mse"``, ``"mae"``, ``"r2"``).
         """
         # Resolve and check everything first: a failed compile leaves the model as it was.
-        self.optimizer, self.loss, self.metrics = resolve_compile(optimizer, loss, metrics)
+        new_optimizer, new_loss, new_metrics = resolve_compile(optimizer, loss, metrics)
         if self.built:
-            self.optimizer.build(self.params)
+            new_optimizer.build(self.params)
+        self.optimizer, self.loss, self.metrics = new_optimizer, new_loss, new_metrics
 
     # ------------------------------------------------------ training contract
     def prepare_training(self) -> None:
