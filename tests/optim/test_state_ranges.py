@@ -25,8 +25,8 @@ from ffnn.exceptions import ModelFileError
 from ffnn.optim import OPTIMIZERS, SCHEDULES, FullBatchOptimizer
 
 NAMES = OPTIMIZERS.names(aliases=False)
-#: Optimiser-level values for which 0 is out of range (LM's γ may be 0).
-ZERO_INVALID = {"mu", "nu", "alpha", "beta", "mu_product"}
+#: Optimiser-level values for which 0 is out of range (BR's α and γ may be 0).
+ZERO_INVALID = {"mu", "nu", "beta", "mu_product"}
 
 
 @functools.cache
@@ -242,3 +242,22 @@ def test_defect_10_saved_schedules_are_checked(tmp_path: Path, sched: str, key: 
     doc["optimizer_state"]["config"]["learning_rate"][key] = value
     header["__metadata__"]["ffnn"] = json.dumps(doc)
     _refused(tmp_path, _join(header, data), rf"learning_rate.*{key}")
+
+
+def test_defect_10_bayesian_state_stays_loadable_when_gamma_is_zero(tmp_path: Path) -> None:
+    """The other side of the range checks: a run must never produce a state that
+    loading refuses. A network whose Jacobian is zero (dead ReLUs, no output bias) has
+    γ = 0, and BR set α = γ/(2E_W) = 0, which the α > 0 check then refused, so the
+    saved model could not be loaded. α ≥ 0 is valid (no weight penalty); β keeps its
+    previous value where the formula would leave (0, inf)."""
+    x = np.random.default_rng(0).normal(size=(10, 2))
+    model = Sequential([Dense(3, "relu", input_dim=2, kernel_initializer="zeros",
+                              bias_initializer={"name": "constant", "value": -1.0}),
+                        Dense(1, use_bias=False, kernel_initializer="ones")],
+                       seed=0, dtype="float64")
+    model.compile("br", "sse")
+    hist = model.fit(x, np.ones((10, 1)), epochs=3, verbose=0)
+    assert hist.history["gamma"][0] == 0.0 and hist.history["alpha"][0] == 0.0
+    model.save(tmp_path / "m.safetensors")
+    loaded = ffnn.load(tmp_path / "m.safetensors")
+    assert loaded.optimizer.global_state == model.optimizer.global_state

@@ -137,11 +137,12 @@ class LevenbergMarquardt(FullBatchOptimizer):
         return {"mu": self.mu, "nu": 2.0, "alpha": None, "beta": None, "gamma": None}
 
     def _check_global(self, state: Mapping[str, GlobalValue]) -> None:
-        """μ > 0, ν ≥ 2 (it starts at 2 and doubles), α, β > 0 and 0 ≤ γ ≤ P when known."""
+        """μ > 0, ν ≥ 2 (it starts at 2 and doubles), α ≥ 0 (0: no weight penalty, when
+        γ = 0), β > 0 and 0 ≤ γ ≤ P when known."""
         super()._check_global(state)
         n_params = sum(p.data.size for p in self._params) if self._params else math.inf
         ranges = {"mu": (0.0, math.inf, True), "nu": (2.0, math.inf, False),
-                  "alpha": (0.0, math.inf, True), "beta": (0.0, math.inf, True),
+                  "alpha": (0.0, math.inf, False), "beta": (0.0, math.inf, True),
                   "gamma": (0.0, n_params, False)}
         for key, (low, high, open_low) in ranges.items():
             value = state[key]
@@ -333,8 +334,15 @@ class LevenbergMarquardt(FullBatchOptimizer):
         gamma = float(np.sum(lam / (lam + self.alpha / self.beta)))
         theta = problem.get_flat().astype(np.float64)
         self.gamma = gamma
-        self.alpha = gamma / (2.0 * max(float(theta @ theta), 1e-300))
-        self.beta = (problem.n_observations - gamma) / (2.0 * max(e_sq, 1e-300))
+        alpha = gamma / (2.0 * max(float(theta @ theta), 1e-300))
+        beta = (problem.n_observations - gamma) / (2.0 * max(e_sq, 1e-300))
+        # Where the formulas leave the valid range (α ≥ 0 and β > 0, finite: E_W or
+        # E_D near 0, or N ≤ γ with small sample weights) the previous value is kept,
+        # so the state stays one that a checkpoint can hold and load.
+        if math.isfinite(alpha):
+            self.alpha = alpha
+        if math.isfinite(beta) and beta > 0:
+            self.beta = beta
         self.epoch_logs.update(gamma=gamma, alpha=self.alpha, beta=self.beta, objective=f1)
 
     # ----------------------------------------------------------- state dict
