@@ -261,3 +261,20 @@ def test_defect_10_bayesian_state_stays_loadable_when_gamma_is_zero(tmp_path: Pa
     model.save(tmp_path / "m.safetensors")
     loaded = ffnn.load(tmp_path / "m.safetensors")
     assert loaded.optimizer.global_state == model.optimizer.global_state
+
+
+@pytest.mark.parametrize("update", ["trainlm", "nielsen"])
+def test_defect_10_lm_damping_never_leaves_its_range(tmp_path: Path, update: str) -> None:
+    """μ multiplied by mu_dec on every accepted step underflowed to 0 (from a tiny
+    starting μ, or after a few hundred successes): the run then stalled (0·mu_inc is
+    0) and its checkpoint was refused on load (μ must be > 0). μ now stays positive,
+    so a run's state always loads."""
+    x = np.linspace(-2, 2, 30).reshape(-1, 1)
+    y = np.tanh(0.8 * x + 0.1) + 0.05 * np.sin(7 * x)  # Gauss–Newton steps succeed
+    model = Sequential([Dense(1, "tanh", input_dim=1)], seed=0, dtype="float64")
+    model.compile(ffnn.optimizers.LevenbergMarquardt(mu=1e-320, update=update), "mse")
+    hist = model.fit(x, y, epochs=8, verbose=0)
+    assert len(hist.epoch) >= 4  # at least four accepted steps: 1e-320 · 0.1⁴ underflows
+    assert model.optimizer.current_mu > 0
+    model.save(tmp_path / "m.safetensors")
+    assert ffnn.load(tmp_path / "m.safetensors").optimizer.current_mu > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from .memory import plan_lm
 __all__ = ["BayesianRegularization", "LevenbergMarquardt", "lm_step"]
 
 _FORMS = ("auto", "primal", "dual")
+_TINY, _HUGE = math.ulp(0.0), sys.float_info.max
 _UPDATES = ("trainlm", "nielsen")
 
 
@@ -301,19 +303,23 @@ class LevenbergMarquardt(FullBatchOptimizer):
         self.epoch_logs["mu"] = self.current_mu
         return None
 
+    # μ and ν stay positive and finite (μ ∈ [5e-324, 1.8e308], ν ≤ 1.8e308): a long run of
+    # accepted steps no longer underflows μ to 0, where ×mu_inc could never raise it
+    # again, and every state a run reaches is one that a checkpoint can hold and load.
     def _accept(self, rho: float) -> None:
         if self.update == "nielsen":
-            self.current_mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+            factor = max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+            self.current_mu = max(self.current_mu * factor, _TINY)
             self.nu = 2.0
         else:
-            self.current_mu *= self.mu_dec
+            self.current_mu = max(self.current_mu * self.mu_dec, _TINY)
 
     def _reject(self) -> None:
         if self.update == "nielsen":
-            self.current_mu *= self.nu
-            self.nu *= 2.0
+            self.current_mu = min(self.current_mu * self.nu, _HUGE)
+            self.nu = min(self.nu * 2.0, _HUGE)
         else:
-            self.current_mu *= self.mu_inc
+            self.current_mu = min(self.current_mu * self.mu_inc, _HUGE)
 
     # ------------------------------------------------------------- Bayesian
     def _init_hyperparameters(self, problem: Any, e_sq: float, theta: np.ndarray) -> None:
