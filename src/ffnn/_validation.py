@@ -106,14 +106,15 @@ def check_choice(what: str, value: Any, choices: Iterable[str]) -> str:
     return value
 
 
-def check_seed(value: Any, what: str = "seed") -> Any:
+def check_seed(value: Any, what: str = "seed", sequence: bool = True) -> Any:
     """A seed for ``numpy.random``: None, a non-negative integer (Python or NumPy,
-    returned as ``int``, so it can be saved as JSON) or a ``numpy.random.SeedSequence``.
+    returned as ``int``, so it can be saved as JSON) or, if ``sequence``, a
+    ``numpy.random.SeedSequence``.
 
     Raises TypeError naming ``what`` for a bool, float, string or anything else, and
     ValueError for a negative integer (NumPy refuses it only later, without the name).
     """
-    if value is None or isinstance(value, np.random.SeedSequence):
+    if value is None or (sequence and isinstance(value, np.random.SeedSequence)):
         return value
     if not is_int(value):
         raise TypeError(f"{what} must be None or a non-negative integer, got "

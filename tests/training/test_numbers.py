@@ -111,7 +111,8 @@ def test_defect_12_numpy_integer_seed_can_be_saved(tmp_path: Path) -> None:
     assert loaded.seed == 7 and type(loaded.seed) is int
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, True, "0", np.float64(2.0), [1], np.bool_(True)])
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "0", np.float64(2.0), [1], np.bool_(True),
+                                  np.random.default_rng(0)])
 @pytest.mark.parametrize("where", ["Sequential", "fit", "build", "Dropout.reseed"])
 def test_defect_12_bad_seed_is_refused_at_once(seed: Any, where: str) -> None:
     """issue 11 #12: seed=-1 or 1.5 was accepted and failed later with NumPy errors that

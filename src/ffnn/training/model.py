@@ -74,7 +74,7 @@ class Sequential(ParamsMixin):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"the model name must be a string or None, got {name!r}")
         self.name = name or "sequential"
-        self.seed = check_seed(seed)
+        self.seed = check_seed(seed, sequence=False)  # saved in model files: an int
         self.dtype = np.dtype(dtype)
         if self.dtype not in _FLOATS:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
