@@ -50,6 +50,7 @@ def _overflow_calls(model: Sequential) -> dict[str, Any]:
         "validation_data": (
             lambda: model.fit(np.ones((2, 3)), y, validation_data=(big, y), verbose=0),
             r"validation x holds the value 1e\+300"),
+        "model(x)": (lambda: model(big), r"x holds the value 1e\+300 at index \(1, 2\)"),
         "set_weights": (
             lambda: model.set_weights([np.full((4, 3), 1e300), *model.get_weights()[1:]]),
             r"set_weights array 0 holds the value 1e\+300 at index \(0, 0\)"),
@@ -57,7 +58,7 @@ def _overflow_calls(model: Sequential) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("call", ["predict", "evaluate y", "fit x", "fit sample_weight",
-                                  "validation_data", "set_weights"])
+                                  "validation_data", "model(x)", "set_weights"])
 def test_defect_06_finite_value_too_large_for_float32_is_named(call: str) -> None:
     """issue 11 #6: a finite value beyond float32's range gave a RuntimeWarning and then
     "contains NaN or infinite value(s)"; now one ValueError says it overflows float32,

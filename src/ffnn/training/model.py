@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import autodiff as ad
-from .._validation import check_seed
+from .._validation import cast_float, check_seed
 from ..autodiff import Tensor
 from ..nn import layers as layers_mod
 from ..nn.layers import Layer
@@ -161,7 +161,7 @@ class Sequential(ParamsMixin):
 
     def forward(self, x: Any, training: bool = False, logits: bool = False) -> Tensor:
         """Run the layers on a batch; ``logits=True`` stops before the final activation."""
-        t = x if isinstance(x, Tensor) else Tensor(x, dtype=self.dtype)
+        t = x if isinstance(x, Tensor) else Tensor(cast_float("x", np.asarray(x), self.dtype))
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
             if logits and i == last:
