@@ -190,3 +190,41 @@ def test_defect_11_initializer_values_beyond_the_dtype_are_refused() -> None:
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=r"constant.*overflows float32"):
             model.build()
+
+
+def _json_wrong_values(default: Any) -> list[Any]:
+    """The wrong values a JSON document can hold (no bare object, no NaN or inf)."""
+    return [v for v in _wrong_values(default)
+            if type(v) is not object and not (isinstance(v, float) and not math.isfinite(v))]
+
+
+def _file_cases() -> list[tuple[str, str, Any]]:
+    cases = []
+    for name in LAYERS.names(aliases=False):
+        cls = LAYERS.lookup(name)
+        config = cls(**_required(cls)).get_config()
+        params = inspect.signature(cls.__init__).parameters
+        for key in config:
+            default = REQUIRED.get(key, params[key].default if key in params else None)
+            cases += [(name, key, v) for v in _json_wrong_values(default)]
+    return cases
+
+
+@pytest.mark.filterwarnings("ignore:Dense\\(output_dim:DeprecationWarning")
+@pytest.mark.parametrize(("name", "key", "value"), _file_cases())
+def test_defect_11_every_layer_option_is_checked_in_model_files(
+        tmp_path: Path, name: str, key: str, value: Any) -> None:
+    """issue 11 #11, registry-driven through files: every option of every registered
+    layer, given a value of the wrong kind in a model file, makes ffnn.load raise a
+    ModelFileError naming the layer (never a later failure or a silently coerced
+    layer)."""
+    cls = LAYERS.lookup(name)
+    model = Sequential([Dense(3, "tanh", input_dim=2), cls(**_required(cls))], seed=0)
+    model.build()
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    _edit_layer_config(path, 1, key, value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ModelFileError, match=rf"layer 1 \({cls.__name__}\)"):
+            ffnn.load(path)
