@@ -13,6 +13,8 @@ import numbers
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, cast
 
+import numpy as np
+
 T = TypeVar("T")
 
 __all__ = ["Registry", "bind_params", "split_config"]
@@ -164,9 +166,10 @@ def bind_params(family: str, name: str, factory: Callable[..., Any], params: Map
     out = {k: v for k, v in accepted.items() if v is not inspect.Parameter.empty}
     for key, value in params.items():
         default = accepted[key]
-        ok = not isinstance(value, bool)
+        ok = not isinstance(value, (bool, np.bool_))
         if isinstance(default, bool):
-            ok = isinstance(value, bool)
+            ok = isinstance(value, (bool, np.bool_))
+            value = bool(value) if ok else value
         elif isinstance(default, float):
             ok = ok and isinstance(value, numbers.Real) and math.isfinite(value)
             value = float(value) if ok else value

@@ -18,11 +18,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "cast_float",
     "check_bool",
     "check_choice",
     "check_int",
     "check_number",
     "check_positive_int",
+    "check_seed",
     "is_int",
 ]
 
@@ -102,3 +104,48 @@ def check_choice(what: str, value: Any, choices: Iterable[str]) -> str:
         raise ValueError(f"{what} must be one of {', '.join(map(repr, options))}; "
                          f"got {value!r}")
     return value
+
+
+def check_seed(value: Any, what: str = "seed", sequence: bool = True) -> Any:
+    """A seed for ``numpy.random``: None, a non-negative integer (Python or NumPy,
+    returned as ``int``, so it can be saved as JSON) or, if ``sequence``, a
+    ``numpy.random.SeedSequence``.
+
+    Raises TypeError naming ``what`` for a bool, float, string or anything else, and
+    ValueError for a negative integer (NumPy refuses it only later, without the name).
+    """
+    if value is None or (sequence and isinstance(value, np.random.SeedSequence)):
+        return value
+    if not is_int(value):
+        raise TypeError(f"{what} must be None or a non-negative integer, got "
+                        f"{type(value).__name__} {value!r}")
+    return check_int(what, value, 0)
+
+
+def cast_float(what: str, arr: np.ndarray, dtype: Any) -> np.ndarray:
+    """``arr`` as a C-contiguous array of the float ``dtype``, refusing finite values
+    too large for it.
+
+    Casting float64 to float32 turns anything beyond float32's largest finite value
+    (about 3.4e38) into ±inf with a RuntimeWarning; this raises a ValueError instead,
+    naming ``what``, the first such value, its index and the dtype. NaN and ±inf are
+    left for the caller's finiteness check. No copy when ``arr`` already has ``dtype``,
+    and no temporary array unless a value is out of range (the test is two reductions).
+    """
+    dtype = np.dtype(dtype)
+    if arr.dtype != dtype and arr.size and arr.dtype.kind in "fiu":
+        limit = float(np.finfo(dtype).max)
+        with np.errstate(invalid="ignore", over="ignore"):
+            lo, hi = float(np.min(arr)), float(np.max(arr))
+        if not (-limit <= lo and hi <= limit):  # also when NaN made them NaN
+            with np.errstate(invalid="ignore", over="ignore"):
+                big = np.isfinite(arr) & (np.abs(arr) > limit)
+            if big.any():
+                index = tuple(int(i) for i in np.argwhere(big)[0])
+                raise ValueError(
+                    f"{what} holds the value {arr[index]} at index {index}, which overflows "
+                    f"{dtype} (largest finite {dtype} value: {limit:.7g}); "
+                    f"{int(big.sum())} value(s) are out of range"
+                )
+    with np.errstate(over="ignore"):  # values checked above; ±inf stay ±inf
+        return np.ascontiguousarray(arr, dtype=dtype)

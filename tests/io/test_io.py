@@ -587,7 +587,7 @@ def test_layer_config_values_must_read_back_as_written(saved: Path, layer: int, 
     ``use_bias=True`` by bool(), ``1`` as true, ``"0.25"`` as a float): the built layer
     would not be the one the file describes, so the value must be the JSON value itself."""
     _edit_doc(saved, lambda d: d["model"]["layers"][layer]["config"].update({key: value}))
-    with pytest.raises(ModelFileError, match=rf"layer {layer} .*config {key!r} is "):
+    with pytest.raises(ModelFileError, match=rf"layer {layer} .*config.*{key}"):
         load(saved)
 
 

@@ -144,7 +144,8 @@ def test_adagrad_sum_must_be_non_negative() -> None:
 
 @pytest.mark.parametrize(("key", "value"), [
     ("mu", 0.0), ("mu", -1.0), ("mu", math.nan), ("mu", math.inf), ("mu", None),
-    ("nu", 1.0), ("nu", math.nan), ("alpha", 0.0), ("alpha", -2.0), ("beta", -1.0),
+    ("nu", 1.0), ("nu", math.nan), ("alpha", -1e-300), ("alpha", -2.0), ("beta", -1.0),
+    ("beta", 0.0),
     ("beta", math.inf), ("gamma", -0.5), ("gamma", 1e9), ("mu", "1e-3"), ("mu", True),
 ])
 def test_lm_refuses_damping_state_out_of_range(key: str, value: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,50 @@ def test_options_are_validated_and_config_round_trips() -> None:
         LBFGS(tol=-1.0)
     with pytest.raises(TypeError, match=r"model\.fit"):
         opt.step()
+
+
+def test_defect_08_infinite_loss_is_a_stop_reason_not_convergence() -> None:
+    """issue 11 #8: with float32 inputs times 1e20 the loss is infinite and L-BFGS-B
+    reported "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL" (its gradient was the
+    zeros we hand it for an inf value) while the weights never moved. Now the stop
+    reason says the loss is not finite, and the weights are the finite initial ones."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 3)) * 1e20
+    y = rng.normal(size=(20, 1))
+    model = Sequential([Dense(4, "relu", input_dim=3), Dense(1)], seed=0)
+    model.compile(LBFGS(), "mse")
+    model.build()
+    initial = model.get_weights()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hist = model.fit(x, y, epochs=3, verbose=0)
+    assert hist.stop_reason is not None and "PGTOL" not in hist.stop_reason
+    assert "not finite" in hist.stop_reason and "initial weights" in hist.stop_reason
+    assert len(hist.epoch) == 1
+    for a, b in zip(initial, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_defect_08_loss_that_turns_infinite_restores_the_best_finite_point() -> None:
+    """When the loss becomes non-finite after finite evaluations, the weights with the
+    lowest finite loss of the epoch are restored and the stop reason gives it."""
+    x = np.linspace(-1, 1, 30).reshape(-1, 1)
+    y = np.sin(3 * x)
+    model = _sine_model()
+    model.compile(LBFGS(maxiter=20), "mse")
+    calls = {"n": 0}
+    original = Problem.value_and_grad
+
+    def flaky(self: Problem) -> tuple[float, np.ndarray, np.ndarray]:
+        value, grad, out = original(self)
+        calls["n"] += 1
+        return (np.inf if calls["n"] > 5 else value), grad, out
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Problem, "value_and_grad", flaky)
+        hist = model.fit(x, y, epochs=2, verbose=0)
+    assert "restored the weights with the lowest finite loss" in (hist.stop_reason or "")
+    loss = hist.history["loss"][-1]
+    assert np.isfinite(loss)
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), loss, rtol=1e-12)
+    assert all(np.isfinite(w).all() for w in model.get_weights())

@@ -14,6 +14,7 @@ from .. import datasets
 from .. import optimizers as optimizers_mod
 from ..training import Sequential
 from ..training.callbacks import EarlyStopping
+from ..training.model_checks import check_memory
 from .data import (
     CLIError,
     Scaler,
@@ -242,6 +243,7 @@ def run_train(args: argparse.Namespace) -> int:
     model = build_model(len(data.input_names), len(data.classes or [0]), args.hidden,
                         args.activation, data.task, args.seed)
     model.compile(optimizer, spec.loss, metrics=["accuracy" if data.classes else "r2"])
+    check_memory(model, len(data.features), len(tr), args.batch_size)  # before allocating
     print(_describe(args, data, (len(tr), len(va))), flush=True)
     for note in data.notes or ():
         print(note)

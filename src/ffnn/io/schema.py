@@ -125,7 +125,10 @@ def build_model(section: Any, n_numbers: int) -> Sequential:
         _keys(entry, f"layer {i}", {"class_name", "config"})
         config = _dict(entry["config"], f"layer {i} config")
         what = f"layer {i} ({entry['class_name']})"
-        layer = LAYERS.lookup(entry["class_name"]).from_config(config)
+        try:  # the constructor checks every option (issue 11 #11)
+            layer = LAYERS.lookup(entry["class_name"]).from_config(config)
+        except (ValueError, TypeError) as exc:
+            raise ModelFileError(f"{what} config: {exc}") from exc
         _check_config(layer, config, what)
         n_in = int(shape[-1])
         needed = layer.parameter_count(n_in)

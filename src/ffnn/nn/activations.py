@@ -270,8 +270,17 @@ ACTIVATIONS.register("gaussian", gaussian, aliases=("radbas",))
 ACTIVATIONS.register("triangular", triangular, aliases=("tribas",))
 ACTIVATIONS.register("softmax", softmax)
 
-# Checks of parameter values beyond their types, run once when an activation is bound.
+def _check_softmax_rank(rank: int, axis: int = -1) -> None:
+    if not -rank <= axis < rank:
+        raise ValueError(f"softmax: axis {axis} is out of range for outputs of rank {rank} "
+                         f"(valid axes: {-rank} to {rank - 1})")
+
+
+# Checks of parameter values beyond their types, run once when an activation is bound,
+# and of the parameters that depend on the rank of the arrays it is applied to, run by
+# the layer that holds it (ActivationFunction.check_rank).
 _PARAM_CHECKS: dict[str, Callable[..., None]] = {"gelu": _check_gelu}
+_RANK_CHECKS: dict[str, Callable[..., None]] = {"softmax": _check_softmax_rank}
 
 
 # ----------------------------------------------------------- configs (shared in nn)
@@ -314,6 +323,14 @@ class ActivationFunction:
         obj.name = f"custom:{getattr(fn, '__name__', type(fn).__name__)}"
         obj.params = {}
         return obj
+
+    def check_rank(self, rank: int) -> ActivationFunction:
+        """Check the parameters against inputs of ``rank`` axes (softmax's ``axis``);
+        return ``self``. Raises ValueError naming the parameter."""
+        check = _RANK_CHECKS.get(self.name)
+        if check is not None:
+            check(rank, **self.params)
+        return self
 
     @property
     def is_custom(self) -> bool:

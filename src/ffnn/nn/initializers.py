@@ -16,6 +16,7 @@ from typing import Any, cast
 import numpy as np
 
 from .._registry import Registry
+from .._validation import cast_float, check_number
 
 __all__ = [
     "INITIALIZERS",
@@ -86,7 +87,7 @@ class Initializer:
                  dtype: Any = np.float32) -> np.ndarray:
         shape, dt = _check(shape, rng, dtype, self.needs_rng)
         out = self.sample(shape, rng)  # type: ignore[arg-type]
-        return np.ascontiguousarray(out, dtype=dt)
+        return cast_float(f"initializer {self.name!r}", np.asarray(out), dt)
 
     def sample(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         """The values in float64."""
@@ -177,9 +178,8 @@ class Normal(Initializer):
     name = "normal"
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05) -> None:
-        if stddev < 0:
-            raise ValueError(f"normal: stddev must be non-negative, got {stddev!r}")
-        self.mean, self.stddev = float(mean), float(stddev)
+        self.mean = check_number("normal: mean", mean)
+        self.stddev = check_number("normal: stddev", stddev, low=0.0)
 
     def sample(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         return rng.normal(self.mean, self.stddev, size=shape)
@@ -191,9 +191,10 @@ class Uniform(Initializer):
     name = "uniform"
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05) -> None:
-        if not minval <= maxval:
+        self.minval = check_number("uniform: minval", minval)
+        self.maxval = check_number("uniform: maxval", maxval)
+        if not self.minval <= self.maxval:
             raise ValueError(f"uniform: needs minval <= maxval, got {minval!r} > {maxval!r}")
-        self.minval, self.maxval = float(minval), float(maxval)
 
     def sample(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         return rng.uniform(self.minval, self.maxval, size=shape)
@@ -208,7 +209,7 @@ class Constant(Initializer):
     needs_rng = False
 
     def __init__(self, value: float = 0.0) -> None:
-        self.value = float(value)
+        self.value = check_number("constant: value", value)
 
     def sample(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         return np.full(shape, self.value)
@@ -249,7 +250,7 @@ class Orthogonal(Initializer):
     name = "orthogonal"
 
     def __init__(self, gain: float = 1.0) -> None:
-        self.gain = float(gain)
+        self.gain = check_number("orthogonal: gain", gain)
 
     def sample(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         if len(shape) < 2:
@@ -277,7 +278,7 @@ class CustomInitializer(Initializer):
         if out.shape != shape:
             raise ValueError(f"initialiser {self.name!r} returned shape {out.shape}, "
                              f"expected {shape}")
-        return np.ascontiguousarray(out, dtype=dt)
+        return cast_float(f"initializer {self.name!r}", out, dt)
 
     def get_config(self) -> dict[str, Any]:
         raise TypeError(

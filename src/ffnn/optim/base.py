@@ -133,6 +133,17 @@ class BaseOptimizer:
     def begin_fit(self) -> None:
         """Called by ``fit`` before its first epoch; nothing by default."""
 
+    def estimate_bytes(self, n_params: int, itemsize: int, n_samples: int,
+                       n_outputs: int) -> float:
+        """The bytes this optimiser allocates to train ``n_params`` parameters of
+        ``itemsize`` bytes on ``n_samples`` samples of ``n_outputs`` outputs, beyond the
+        parameters, their gradients and the network's activations (its state arrays,
+        scratch buffers, matrices); used to refuse a run before it allocates.
+
+        Raises :class:`~ffnn.optim.memory.InsufficientMemoryError` itself when the
+        optimiser knows that no way of running fits (Levenberg–Marquardt)."""
+        return 0.0
+
     # --------------------------------------------------- optimiser-level state
     def _initial_global(self) -> Mapping[str, GlobalValue]:
         """Names and initial values of the optimiser-level state (none by default)."""

@@ -149,7 +149,10 @@ class Optimizer(BaseOptimizer):
         if isinstance(value, LearningRateSchedule):
             self._learning_rate: LearningRate = value
         elif isinstance(value, Mapping):
-            self._learning_rate = _schedules.get(value)
+            try:
+                self._learning_rate = _schedules.get(value)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"learning_rate: {exc}") from exc
         else:
             self._learning_rate = check_number("learning_rate", value, low=0.0)
 
@@ -161,6 +164,7 @@ class Optimizer(BaseOptimizer):
 
     def _allocate(self) -> None:
         """(Re)allocate state arrays, scratch buffers and step counts for the params."""
+        self._check_options_fit()
         super()._allocate()
         slots = self._slots()
         self._state = [
@@ -169,6 +173,32 @@ class Optimizer(BaseOptimizer):
         self._tmp = [np.empty_like(p.data) for p in self._params]
         self._clip_buf = None
         self._steps = [0] * len(self._params)
+
+    def _check_options_fit(self) -> None:
+        """Refuse an option (the learning rate or a schedule's, a beta, epsilon, a
+        clipping threshold) too large for the parameters' dtype: the update computes in
+        that dtype, where it would become inf."""
+        dtypes = {p.data.dtype for p in self._params if p.data.dtype.kind == "f"}
+        if not dtypes:
+            return
+        limit = min(float(np.finfo(d).max) for d in dtypes)
+        narrow = min(dtypes, key=lambda d: d.itemsize)
+        for key, value in self.get_config().items():
+            values = value.items() if isinstance(value, Mapping) else [(key, value)]
+            for name, v in values:
+                if isinstance(v, float) and math.isfinite(v) and abs(v) > limit:
+                    where = name if name == key else f"{key} {name}"
+                    raise ValueError(f"{self.name} option {where} = {v!r} overflows the "
+                                     f"parameters' dtype {narrow} (largest finite value "
+                                     f"{limit:.7g})")
+
+    def estimate_bytes(self, n_params: int, itemsize: int, n_samples: int,
+                       n_outputs: int) -> float:
+        """One array per slot, the scratch array and the clipping buffer, each of the
+        parameters' size."""
+        clip = self.clipvalue is not None or self.clipnorm is not None or \
+            self.global_clipnorm is not None
+        return float(n_params) * itemsize * (len(self._slots()) + 1 + int(clip))
 
     # --------------------------------------------------------------------- step
     def step(self, closure: Callable[[], Any] | None = None) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -50,6 +51,9 @@ class LBFGS(FullBatchOptimizer):
     ``gradient_norm``; when scipy reports convergence (or a line-search failure),
     :attr:`stop_reason` carries its message and ``fit`` stops. Running out of
     ``maxiter`` does not stop ``fit``: the next epoch restarts from the current θ.
+    A loss or gradient that is not finite at the end of an epoch stops ``fit`` with a
+    stop reason that says so; the weights are then those with the lowest finite loss
+    seen in the epoch, or the epoch's starting weights when none was finite.
     Parameters are optimised in float64 and stored back in the model's dtype.
     """
 
@@ -72,6 +76,12 @@ class LBFGS(FullBatchOptimizer):
         self.max_fun = None if max_fun is None else check_positive_int("max_fun", max_fun)
         super().__init__(params)
 
+    def estimate_bytes(self, n_params: int, itemsize: int, n_samples: int,
+                       n_outputs: int) -> float:
+        """scipy's L-BFGS-B workspace (2·history_size + 5 vectors of θ in float64 and
+        small matrices) and ffnn's float64 copies of θ and the gradient."""
+        return float(n_params) * 8 * (2 * self.history_size + 12)
+
     def step_problem(self, problem: Problem) -> tuple[float, np.ndarray]:
         """One epoch: an L-BFGS run of at most ``maxiter`` iterations from the current θ.
 
@@ -86,13 +96,16 @@ class LBFGS(FullBatchOptimizer):
         """
         self.stop_reason = None
         last: dict[str, Any] = {}
+        best: dict[str, Any] = {}
 
         def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
             problem.set_flat(theta)
             value, grad, out = problem.value_and_grad()
             last.update(theta=theta.copy(), value=value, grad=grad, out=out)
-            if not np.isfinite(value):
-                return np.inf, np.zeros_like(grad)
+            if not (math.isfinite(value) and np.isfinite(grad).all()):
+                return np.inf, np.zeros_like(grad)  # scipy backtracks from an inf value
+            if not best or value < best["value"]:
+                best.update(theta=theta.copy(), value=value)
             return value, grad
 
         options = {"maxiter": self.maxiter, "ftol": self.tol, "gtol": self.gtol,
@@ -101,15 +114,33 @@ class LBFGS(FullBatchOptimizer):
         start = problem.get_flat().astype(np.float64)
         import scipy.optimize  # here, not at import: it is ~40% of `import ffnn`'s time
 
-        res = scipy.optimize.minimize(fun, start, jac=True, method="L-BFGS-B", options=options)
-        if not np.array_equal(last["theta"], res.x):
-            fun(res.x)
-        problem.set_flat(res.x)
-        self.iterations += 1
-        self.epoch_logs = {"iterations": float(res.nit), "function_evals": float(res.nfev),
-                           "gradient_norm": float(np.linalg.norm(last["grad"]))}
+        # Overflow is detected below (a non-finite loss stops the run), not warned about.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = scipy.optimize.minimize(fun, start, jac=True, method="L-BFGS-B",
+                                          options=options)
+            if not np.array_equal(last["theta"], res.x):
+                fun(res.x)
+            problem.set_flat(res.x)
+            self.iterations += 1
+            self.epoch_logs = {"iterations": float(res.nit), "function_evals": float(res.nfev),
+                               "gradient_norm": float(np.linalg.norm(last["grad"]))}
+            if not (math.isfinite(last["value"]) and np.isfinite(last["grad"]).all()):
+                return self._stop_nonfinite(problem, start, best, last["value"])
         if res.status != 1:  # 1: the iteration or evaluation budget ran out
             self.stop_reason = f"L-BFGS-B: {res.message}"
         return float(last["value"]), last["out"]
 
-
+    def _stop_nonfinite(self, problem: Problem, start: np.ndarray, best: dict[str, Any],
+                        value: float) -> tuple[float, np.ndarray]:
+        """Stop on a non-finite objective or gradient (scipy would report convergence,
+        its gradient being the zeros ``fun`` returns): back to the point with the lowest
+        finite objective this epoch, or to the epoch's start if none was finite."""
+        self.stop_reason = f"L-BFGS: the loss or its gradient is not finite (loss {value})"
+        if best:
+            self.stop_reason += (f"; restored the weights with the lowest finite loss "
+                                 f"({best['value']:.6g})")
+        else:
+            self.stop_reason += ("; no finite loss was seen, the weights are left as the "
+                                 "epoch started (the initial weights in a first epoch)")
+        problem.set_flat(best["theta"] if best else start)
+        return (float(best["value"]) if best else float(value)), problem.forward()

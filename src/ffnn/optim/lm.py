@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -14,10 +15,12 @@ from ..autodiff.tensor import Tensor
 from .base import GlobalValue, GlobalValueAttribute
 from .full_batch import FullBatchOptimizer, Problem
 from .lm_linalg import _dual, _Linearization, _primal, _scaling, lm_step
+from .memory import plan_lm
 
 __all__ = ["BayesianRegularization", "LevenbergMarquardt", "lm_step"]
 
 _FORMS = ("auto", "primal", "dual")
+_TINY, _HUGE = math.ulp(0.0), sys.float_info.max
 _UPDATES = ("trainlm", "nielsen")
 
 
@@ -42,8 +45,13 @@ class LevenbergMarquardt(FullBatchOptimizer):
     The primal system is P×P; when the parameters outnumber the residuals the dual
     (Woodbury) form solves an m×m system instead (see :func:`lm_step`). The primal
     form accumulates JᵀJ and Jᵀe over chunks of samples, so memory is
-    O(P² + chunk·K·P). The step is Cholesky-factored (scipy.linalg), falling back to
-    least squares if the matrix is not numerically positive definite.
+    O(P² + chunk·K·P). Before each epoch allocates, the bytes of both forms are
+    estimated against the memory available (:func:`ffnn.optim.memory.plan_lm`): "auto"
+    takes the other form, and the default chunk size shrinks, when the first choice
+    does not fit; when nothing fits, :class:`~ffnn.optim.memory.InsufficientMemoryError`
+    gives the sizes needed and available. The step is Cholesky-factored
+    (scipy.linalg), falling back to least squares if the matrix is not numerically
+    positive definite.
 
     Parameters
     ----------
@@ -70,7 +78,7 @@ class LevenbergMarquardt(FullBatchOptimizer):
         The μ update rule.
     chunk_size : int, optional
         Samples per chunk of the primal accumulation; by default chunks of about 2²¹
-        Jacobian entries.
+        Jacobian entries (fewer when memory is short).
     bayesian : bool, default False
         Bayesian regularisation (see :class:`BayesianRegularization`).
 
@@ -131,11 +139,12 @@ class LevenbergMarquardt(FullBatchOptimizer):
         return {"mu": self.mu, "nu": 2.0, "alpha": None, "beta": None, "gamma": None}
 
     def _check_global(self, state: Mapping[str, GlobalValue]) -> None:
-        """μ > 0, ν ≥ 2 (it starts at 2 and doubles), α, β > 0 and 0 ≤ γ ≤ P when known."""
+        """μ > 0, ν ≥ 2 (it starts at 2 and doubles), α ≥ 0 (0: no weight penalty, when
+        γ = 0), β > 0 and 0 ≤ γ ≤ P when known."""
         super()._check_global(state)
         n_params = sum(p.data.size for p in self._params) if self._params else math.inf
         ranges = {"mu": (0.0, math.inf, True), "nu": (2.0, math.inf, False),
-                  "alpha": (0.0, math.inf, True), "beta": (0.0, math.inf, True),
+                  "alpha": (0.0, math.inf, False), "beta": (0.0, math.inf, True),
                   "gamma": (0.0, n_params, False)}
         for key, (low, high, open_low) in ranges.items():
             value = state[key]
@@ -149,6 +158,13 @@ class LevenbergMarquardt(FullBatchOptimizer):
     def _allocate(self) -> None:
         super()._allocate()
         self.begin_fit()
+
+    def estimate_bytes(self, n_params: int, itemsize: int, n_samples: int,
+                       n_outputs: int) -> float:
+        """The peak of the form :func:`~ffnn.optim.memory.plan_lm` chooses (it raises
+        when none fits), plus a few float64 vectors of θ."""
+        plan = plan_lm(n_samples, n_outputs, n_params, itemsize, self.form, self.chunk_size)
+        return plan.bytes + 8.0 * n_params * 8
 
     def begin_fit(self) -> None:
         """Start a new run, as MATLAB's train does: μ back to ``mu``, ν, α, β, γ, the best
@@ -172,6 +188,12 @@ class LevenbergMarquardt(FullBatchOptimizer):
             The loss and the network output after the epoch.
         """
         self.stop_reason = None
+        self.iterations += 1
+        # Overflow is detected (non-finite residuals stop the run), not warned about.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._epoch(problem)
+
+    def _epoch(self, problem: Problem) -> tuple[float, np.ndarray]:
         c = problem.least_squares_factor()
         if self.bayesian and problem.penalty_value() != 0.0:
             raise ValueError("Bayesian regularisation chooses its own weight penalty; remove "
@@ -214,6 +236,8 @@ class LevenbergMarquardt(FullBatchOptimizer):
     def _restore_best(self, problem: Any, loss: float, out: np.ndarray) -> tuple[float, np.ndarray]:
         self.stop_reason = f"non-finite residuals or Jacobian (loss {loss})"
         if self._best is None or self._best[1].shape != (problem.n_params,):
+            self.stop_reason += ("; no finite loss was seen, the weights are left as the "
+                                 "epoch started (the initial weights in a first epoch)")
             return loss, out
         best, theta = self._best
         problem.set_flat(theta)
@@ -222,9 +246,10 @@ class LevenbergMarquardt(FullBatchOptimizer):
 
     # ---------------------------------------------------------- linearisation
     def _linearize(self, problem: Any, c: float) -> _Linearization:
-        primal = self.form == "primal" or (
-            self.form == "auto" and problem.n_residuals >= problem.n_params)
-        lin = _primal(problem, self._chunk(problem)) if primal else _dual(problem)
+        # the form and chunk size that fit in memory, decided before allocating
+        plan = plan_lm(problem.n_samples, problem.n_outputs, problem.n_params,
+                       np.dtype(problem.dtype).itemsize, self.form, self.chunk_size)
+        lin = _primal(problem, plan.chunk) if plan.primal else _dual(problem)
         theta = problem.get_flat().astype(np.float64)
         if self.bayesian:
             if self.alpha is None:
@@ -240,11 +265,6 @@ class LevenbergMarquardt(FullBatchOptimizer):
             lin.loss = lin.f0 = c * lin.e_sq + penalty
         lin.g = lin.jte - lin.q
         return lin
-
-    def _chunk(self, problem: Any) -> int:
-        if self.chunk_size is not None:
-            return self.chunk_size
-        return max(1, 2**21 // max(1, problem.n_outputs * problem.n_params))
 
     # ----------------------------------------------------------------- search
     def _objective(self, problem: Any, c: float) -> tuple[float, float, float, np.ndarray]:
@@ -283,19 +303,23 @@ class LevenbergMarquardt(FullBatchOptimizer):
         self.epoch_logs["mu"] = self.current_mu
         return None
 
+    # μ and ν stay positive and finite (μ ∈ [5e-324, 1.8e308], ν ≤ 1.8e308): a long run of
+    # accepted steps no longer underflows μ to 0, where ×mu_inc could never raise it
+    # again, and every state a run reaches is one that a checkpoint can hold and load.
     def _accept(self, rho: float) -> None:
         if self.update == "nielsen":
-            self.current_mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+            factor = max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+            self.current_mu = max(self.current_mu * factor, _TINY)
             self.nu = 2.0
         else:
-            self.current_mu *= self.mu_dec
+            self.current_mu = max(self.current_mu * self.mu_dec, _TINY)
 
     def _reject(self) -> None:
         if self.update == "nielsen":
-            self.current_mu *= self.nu
-            self.nu *= 2.0
+            self.current_mu = min(self.current_mu * self.nu, _HUGE)
+            self.nu = min(self.nu * 2.0, _HUGE)
         else:
-            self.current_mu *= self.mu_inc
+            self.current_mu = min(self.current_mu * self.mu_inc, _HUGE)
 
     # ------------------------------------------------------------- Bayesian
     def _init_hyperparameters(self, problem: Any, e_sq: float, theta: np.ndarray) -> None:
@@ -316,8 +340,15 @@ class LevenbergMarquardt(FullBatchOptimizer):
         gamma = float(np.sum(lam / (lam + self.alpha / self.beta)))
         theta = problem.get_flat().astype(np.float64)
         self.gamma = gamma
-        self.alpha = gamma / (2.0 * max(float(theta @ theta), 1e-300))
-        self.beta = (problem.n_observations - gamma) / (2.0 * max(e_sq, 1e-300))
+        alpha = gamma / (2.0 * max(float(theta @ theta), 1e-300))
+        beta = (problem.n_observations - gamma) / (2.0 * max(e_sq, 1e-300))
+        # Where the formulas leave the valid range (α ≥ 0 and β > 0, finite: E_W or
+        # E_D near 0, or N ≤ γ with small sample weights) the previous value is kept,
+        # so the state stays one that a checkpoint can hold and load.
+        if math.isfinite(alpha):
+            self.alpha = alpha
+        if math.isfinite(beta) and beta > 0:
+            self.beta = beta
         self.epoch_logs.update(gamma=gamma, alpha=self.alpha, beta=self.beta, objective=f1)
 
     # ----------------------------------------------------------- state dict

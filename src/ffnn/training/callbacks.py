@@ -176,6 +176,12 @@ class EarlyStopping(Callback):
     ``restore_best_weights=True`` the weights of the best epoch are put back whenever
     training ends: by patience, at the last epoch, or on a NaN.
 
+    A NaN or infinite monitored value stops training at once and never leaves
+    non-finite weights: the best epoch's weights (or, with
+    ``restore_best_weights=False``, the last epoch's with a finite value) are put back,
+    the initial weights when no epoch had a finite value; ``model.stop_reason`` (and
+    ``History.stop_reason``) says which.
+
     Parameters
     ----------
     monitor : str, default "val_loss"
@@ -252,6 +258,9 @@ class EarlyStopping(Callback):
         self.best_weights: list[np.ndarray] | None = None
         self.best_epoch: int | None = None
         self.stopped_epoch: int | None = None
+        # the weights to fall back on when the monitored value is not finite: the
+        # initial ones, then (without restore_best_weights) the last finite epoch's
+        self._fallback: tuple[int | None, list[np.ndarray]] | None = None
 
     def _improved(self, value: float, reference: float) -> bool:
         if self.mode == "min":
@@ -259,17 +268,19 @@ class EarlyStopping(Callback):
         return value > reference + self.min_delta
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
-        """Reset the record (the callback may be reused)."""
+        """Reset the record (the callback may be reused) and keep the initial weights."""
         self._reset()
+        self._fallback = (None, self.model.get_weights())
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        """Compare, remember the best weights, stop after ``patience`` bad epochs."""
+        """Compare, remember the best weights, stop after ``patience`` bad epochs; stop
+        at once on a NaN or infinite value, putting back finite weights."""
         value = _monitored(logs, self.monitor, "EarlyStopping")
         if not math.isfinite(value):
-            self.stopped_epoch = epoch
-            self.model.stop_training = True
-            self.model.stop_reason = f"{self.monitor} became {value} at epoch {epoch + 1}"
+            self._stop_on_nonfinite(epoch, value)
             return
+        if not self.restore_best_weights:
+            self._fallback = (epoch, self.model.get_weights())
         reference = self.best
         if self.best_epoch is None and self.baseline is not None:
             reference = self.baseline
@@ -291,6 +302,30 @@ class EarlyStopping(Callback):
                 f"best {self.best:.6g} at epoch {(self.best_epoch or 0) + 1}"
             )
 
+    def _stop_on_nonfinite(self, epoch: int, value: float) -> None:
+        """Stop and restore the best epoch's weights (``restore_best_weights``) or the
+        last finite epoch's, the initial ones when no epoch had a finite value; the stop
+        reason says which."""
+        self.stopped_epoch = epoch
+        self.model.stop_training = True
+        reason = f"{self.monitor} became {value} at epoch {epoch + 1}; restored "
+        restored_epoch: int | None = None
+        arrays: list[np.ndarray] | None = None
+        if self.restore_best_weights and self.best_weights is not None:
+            which, restored_epoch, arrays = "the best", self.best_epoch, self.best_weights
+        else:
+            which = "the last finite"
+            if self._fallback is not None:
+                restored_epoch, arrays = self._fallback
+        if restored_epoch is None:
+            reason += f"the initial weights (no epoch had a finite {self.monitor})"
+        else:
+            reason += f"the weights of epoch {restored_epoch + 1} ({which} {self.monitor})"
+        if arrays is not None:
+            self.model.set_weights(arrays)
+        self.model.stop_reason = reason
+        log.warning("EarlyStopping: %s", reason)
+
     def on_train_end(self, logs: Logs | None = None) -> None:
         """Restore the best epoch's weights, whatever ended training."""
         if self.restore_best_weights and self.best_weights is not None:
@@ -310,9 +345,15 @@ class TerminateOnNaN(Callback):
         self._weights: list[np.ndarray] | None = None
         self._optimizer_state: dict[str, Any] | None = None
         self._epoch = 0
+        self._first = True
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """The first epoch of the run starts from the initial weights."""
+        self._first, self._weights = True, None
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         """Remember the weights and optimiser state the epoch starts from."""
+        self._first = self._weights is None
         self._epoch = epoch
         self._weights = self.model.get_weights()
         self._optimizer_state = copy.deepcopy(self.model.optimizer.state_dict())
@@ -326,6 +367,7 @@ class TerminateOnNaN(Callback):
         self.model.stop_reason = (
             f"loss became {loss} at epoch {self._epoch + 1}, batch {batch + 1}; restored the "
             f"weights from the start of epoch {self._epoch + 1}"
+            + (" (the initial weights)" if self._first else "")
         )
         if self._weights is not None:
             self.model.set_weights(self._weights)

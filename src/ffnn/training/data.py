@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import cast_float
+
 __all__ = ["as_features", "as_targets", "batches", "check_finite", "split_validation"]
 
 
@@ -27,6 +29,8 @@ def _to_numpy(data: Any, what: str) -> np.ndarray:
     if arr.dtype.kind == "O":
         try:
             arr = arr.astype(np.float64)
+        except OverflowError:
+            raise ValueError(f"{what} holds an integer too large for float64") from None
         except (ValueError, TypeError):
             raise ValueError(
                 f"{what} holds non-numeric values (dtype object); ffnn needs numbers"
@@ -42,7 +46,11 @@ def check_finite(arr: np.ndarray, what: str) -> None:
     The sum is checked first: it is finite only if every value is (a sum that overflows
     from large finite values falls through to the exact check).
     """
-    if arr.dtype.kind != "f" or np.isfinite(np.sum(arr)):
+    if arr.dtype.kind != "f":
+        return
+    with np.errstate(over="ignore", invalid="ignore"):  # large finite values may overflow
+        total = np.sum(arr)
+    if np.isfinite(total):
         return  # a NaN or inf anywhere makes the sum non-finite (no allocation needed)
     bad = ~np.isfinite(arr)
     if bad.any():
@@ -74,7 +82,7 @@ def as_features(x: Any, dtype: Any, n_features: int | None = None, what: str = "
         raise ValueError(f"{what} must be 2-D (samples, features), got shape {arr.shape}")
     if arr.shape[0] == 0:
         raise ValueError(f"{what} has no samples (shape {arr.shape})")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
+    arr = cast_float(what, arr, dtype)
     check_finite(arr, what)
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{what} has {arr.shape[1]} features but the model expects {n_features}")
@@ -101,10 +109,14 @@ def as_targets(
         check_finite(arr, what)
         if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
             raise ValueError(f"{what} must hold integer class labels for a sparse loss")
+        if arr.size and not -(2**62) <= float(arr.min()) <= float(arr.max()) <= 2**62:
+            i = int(np.argmax(np.abs(arr.astype(np.float64))))
+            raise ValueError(f"{what} holds the label {arr[i]} at index ({i},), too large to "
+                             "be a class index")
         return np.ascontiguousarray(arr, dtype=np.intp)
     if arr.ndim == 1:
         arr = arr[:, None]
-    arr = np.ascontiguousarray(arr, dtype=dtype)
+    arr = cast_float(what, arr, dtype)
     check_finite(arr, what)
     return arr
 

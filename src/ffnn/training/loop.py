@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_seed
 from ..optim import FullBatchOptimizer
 from . import data, division, uncertainty
 from .callbacks import Callback, CallbackList, History
+from .model_checks import check_memory
 from .progress import Progress
 
 if TYPE_CHECKING:
@@ -66,7 +67,8 @@ def check_fit_args(epochs: Any, batch_size: Any, validation_split: Any,
         )
     if batch_size is not None:
         check_int("batch_size", batch_size, 1, error=ValueError)
-    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
+    if isinstance(validation_split, (bool, np.bool_)) or not isinstance(
+            validation_split, (int, float, np.integer, np.floating)):
         raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
 
 
@@ -123,7 +125,8 @@ def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int
     once, build the model if needed, split off the validation set, seed the streams,
     resume from a checkpoint if asked, and wire up the callbacks."""
     model.prepare_training()
-    init_seq, shuffle_seq, dropout_seq, divide_seq = np.random.SeedSequence(seed).spawn(4)
+    init_seq, shuffle_seq, dropout_seq, divide_seq = np.random.SeedSequence(
+        check_seed(seed)).spawn(4)
     prep = division.prepare_fit(model, x, y, sample_weight, validation_split, validation_data,
                                 test_data, callbacks, divide_seq)
     x, y, sample_weight, validation_data = prep.x, prep.y, prep.sample_weight, prep.validation_data
@@ -136,6 +139,7 @@ def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int
     if seed is not None:  # fit's seed also fixes the dropout masks
         _reseed_dropout(model, dropout_seq)
     xa, ya, sw, val = _validation_set(model, xa, ya, sw, validation_split, validation_data)
+    check_memory(model, xa.shape[1], len(xa), batch_size)  # before training allocates
     if isinstance(model.optimizer, FullBatchOptimizer):
         batch_size = None
     rng = np.random.default_rng(shuffle_seq)

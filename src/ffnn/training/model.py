@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import autodiff as ad
+from .._validation import cast_float, check_seed
 from ..autodiff import Tensor
 from ..nn import layers as layers_mod
 from ..nn.layers import Layer
@@ -70,8 +71,10 @@ class Sequential(ParamsMixin):
         dtype: Any = "float32",
     ) -> None:
         self.layers: list[Layer] = []
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"the model name must be a string or None, got {name!r}")
         self.name = name or "sequential"
-        self.seed = seed
+        self.seed = check_seed(seed, sequence=False)  # saved in model files: an int
         self.dtype = np.dtype(dtype)
         if self.dtype not in _FLOATS:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
@@ -132,9 +135,10 @@ class Sequential(ParamsMixin):
             Names of the metric registry (``"accuracy"``, ``"mse"``, ``"mae"``, ``"r2"``).
         """
         # Resolve and check everything first: a failed compile leaves the model as it was.
-        self.optimizer, self.loss, self.metrics = resolve_compile(optimizer, loss, metrics)
+        new_optimizer, new_loss, new_metrics = resolve_compile(optimizer, loss, metrics)
         if self.built:
-            self.optimizer.build(self.params)
+            new_optimizer.build(self.params)
+        self.optimizer, self.loss, self.metrics = new_optimizer, new_loss, new_metrics
 
     # ------------------------------------------------------ training contract
     def prepare_training(self) -> None:
@@ -160,7 +164,7 @@ class Sequential(ParamsMixin):
 
     def forward(self, x: Any, training: bool = False, logits: bool = False) -> Tensor:
         """Run the layers on a batch; ``logits=True`` stops before the final activation."""
-        t = x if isinstance(x, Tensor) else Tensor(x, dtype=self.dtype)
+        t = x if isinstance(x, Tensor) else Tensor(cast_float("x", np.asarray(x), self.dtype))
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
             if logits and i == last:

@@ -14,14 +14,16 @@ from typing import Any
 import numpy as np
 
 from .. import optim
-from .._validation import check_positive_int
+from .._validation import cast_float, check_positive_int
 from ..nn import losses
 from ..nn import metrics as metrics_mod
+from ..optim.memory import check_fits, format_bytes
 from . import data
 
 __all__ = [
     "as_sample_weight",
     "check_batch_size",
+    "check_memory",
     "check_target_shape",
     "resolve_compile",
     "resolve_metric",
@@ -94,7 +96,10 @@ def check_target_shape(ya: np.ndarray, y: Any, n_out: int, loss_name: str, what:
 def as_sample_weight(sample_weight: Any, dtype: Any, n_samples: int) -> np.ndarray:
     """``sample_weight`` as a flat array of ``dtype``: ``n_samples`` finite, non-negative
     weights, not all zero (ValueError otherwise)."""
-    sw = np.asarray(sample_weight, dtype=dtype).reshape(-1)
+    raw = np.asarray(sample_weight)
+    if raw.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must hold numbers, got dtype {raw.dtype}")
+    sw = cast_float("sample_weight", raw.reshape(-1), dtype)
     if sw.shape[0] != n_samples:
         raise ValueError(f"sample_weight has {sw.shape[0]} entries but x has {n_samples} samples")
     data.check_finite(sw, "sample_weight")
@@ -107,3 +112,55 @@ def check_batch_size(batch_size: Any) -> None:
     """Raise ValueError unless ``batch_size`` is a positive integer or None."""
     if batch_size is not None:
         check_positive_int("batch_size", batch_size)
+
+
+def _sizes(model: Any, n_features: int) -> tuple[list[int], list[int]]:
+    """Parameters and output width of each layer for ``n_features`` inputs, computed
+    from the layers' options without building anything."""
+    counts, widths = [], []
+    shape: tuple[Any, ...] = (None, int(n_features))
+    for layer in model.layers:
+        counts.append(int(layer.parameter_count(int(shape[-1]))))
+        shape = layer.compute_output_shape(shape)
+        widths.append(int(shape[-1]))
+    return counts, widths
+
+
+def check_memory(model: Any, n_features: int, n_samples: int | None = None,
+                 batch_size: int | None = None) -> None:
+    """Refuse, before allocating, a model or a training run larger than the memory
+    available (:func:`ffnn.optim.memory.available_memory`).
+
+    Without ``n_samples`` only the weights that building the model allocates are
+    counted (P numbers of the model's dtype, and the largest layer's float64 draw from
+    its initialiser). With ``n_samples`` (training): the weights if the model is not
+    built yet, their gradients, the optimiser's own memory
+    (:meth:`~ffnn.optim.BaseOptimizer.estimate_bytes`: its state arrays, or
+    Levenberg–Marquardt's JᵀJ / JJᵀ) and the activations of one batch (all samples
+    for full-batch training), forward and backward.
+
+    Raises
+    ------
+    ffnn.optim.memory.InsufficientMemoryError
+        A ``MemoryError`` and a ``ValueError``, whose one-line message gives the bytes
+        needed, the bytes available and what to change.
+    """
+    counts, widths = _sizes(model, n_features)
+    n_params, itemsize = sum(counts), np.dtype(model.dtype).itemsize
+    weights = 0.0 if model.built else n_params * itemsize + max(counts, default=0) * 8.0
+    arch = "-".join(str(w) for w in [n_features, *widths])
+    what = f"the {arch} network ({n_params:,} parameters, {np.dtype(model.dtype)})"
+    if n_samples is None:
+        check_fits(weights, f"building {what}", "use fewer or smaller layers")
+        return
+    optimizer = model.optimizer
+    full_batch = isinstance(optimizer, optim.FullBatchOptimizer)
+    rows = n_samples if batch_size is None or full_batch else min(batch_size, n_samples)
+    activations = 3.0 * rows * (n_features + sum(widths)) * itemsize
+    extra = 0.0 if optimizer is None else optimizer.estimate_bytes(
+        n_params, itemsize, n_samples, widths[-1] if widths else 1)
+    needed = weights + n_params * itemsize + extra + activations
+    check_fits(needed, f"training {what} on batches of {rows} rows (activations "
+               f"{format_bytes(activations)}, optimizer {format_bytes(extra)})",
+               "use fewer or smaller layers, a smaller batch_size, or an optimizer with less "
+               "state (e.g. 'sgd')")

@@ -7,14 +7,17 @@ inherits these methods; they are part of its public API and documented there.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from .._validation import cast_float, check_seed
 from ..autodiff import Tensor
 from ..nn.layers import Layer
 from . import data
+from .model_checks import check_memory
 
 __all__ = ["ParamsMixin"]
 
@@ -48,7 +51,11 @@ class ParamsMixin:
                 "the number of input features is unknown: give the first layer input_dim= "
                 "or call fit/predict with data"
             )
+        seed = check_seed(seed)
         seed = self.seed if self.seed is not None else seed
+        check_memory(self, int(input_dim))  # before any weight is allocated
+        for layer in self.layers:
+            _check_options_fit(layer, self.dtype)
         rng = np.random.default_rng(seed)
         shape: tuple[Any, ...] = (None, int(input_dim))
         for layer in self.layers:
@@ -91,8 +98,8 @@ class ParamsMixin:
                 )
             if arr.dtype.kind not in "fiu":
                 raise ValueError(f"set_weights: array {i} has dtype {arr.dtype}; numbers needed")
-            arr = arr.astype(p.data.dtype, copy=False)
             data.check_finite(arr, f"set_weights array {i}")
+            arr = cast_float(f"set_weights array {i}", arr, p.data.dtype)
             arrays.append(arr)
         for p, arr in zip(params, arrays, strict=True):  # all checked: now copy
             np.copyto(p.data, arr)
@@ -121,3 +128,24 @@ class ParamsMixin:
         if print_fn is not None:
             print_fn(text)
         return text
+
+
+def _check_options_fit(layer: Layer, dtype: np.dtype[Any]) -> None:
+    """Refuse a layer option (its activation's parameters, RBF's γ, an initialiser's or
+    regulariser's number) too large for the model's dtype: it would turn into ±inf in
+    the layer's arithmetic. Layers holding plain callables (no config) are skipped."""
+    try:
+        config = layer.get_config()
+    except TypeError:
+        return
+    limit = float(np.finfo(dtype).max)
+
+    def walk(where: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{where}{key}" if not where else f"{where}.{key}", item)
+        elif isinstance(value, float) and math.isfinite(value) and abs(value) > limit:
+            raise ValueError(f"layer {layer.name!r} option {where} = {value!r} overflows "
+                             f"{dtype} (largest finite {dtype} value: {limit:.7g})")
+
+    walk("", config)

@@ -24,6 +24,7 @@ from ..autodiff import Tensor
 from ..nn import losses as losses_mod
 from ..nn import regularizers
 from ..nn.layers import JacobianRule, Layer
+from ..optim.memory import check_fits
 from ..utils import flatten_params
 
 if TYPE_CHECKING:
@@ -101,6 +102,10 @@ def residual_jacobian(model: Sequential, x: Any, y: Any = None) -> np.ndarray:
         if ya.shape[1:] != tuple(model.output_shape[1:]):
             raise ValueError(f"y has shape {ya.shape} but the model's output has shape "
                              f"(n_samples, {model.output_shape[-1]})")
+    n_params = sum(int(p.data.size) for p in model.params)
+    rows = xa.shape[0] * int(model.output_shape[-1])
+    check_fits(2.0 * rows * n_params * np.dtype(model.dtype).itemsize,  # J + per-sample grads
+               f"the {rows} × {n_params} Jacobian", "pass fewer samples at a time")
     _, jac = output_jacobian(model, xa)
     return jac if y is None else np.negative(jac, out=jac)
 

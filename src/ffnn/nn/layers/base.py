@@ -17,6 +17,7 @@ z = W a + b and a batch whose rows are samples as Z = X Wᵀ + b.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -26,9 +27,13 @@ import numpy as np
 from ... import autodiff as ad
 from ...autodiff import Tensor
 
-__all__ = ["JacobianRule", "Layer", "Shape", "affine_rule", "tape_vjp"]
+__all__ = ["RANK", "JacobianRule", "Layer", "Shape", "affine_rule", "tape_vjp"]
 
 Shape = tuple[int, ...]
+
+#: The rank of the arrays every layer maps: (batch, features). Options that depend on it
+#: (a softmax's axis) are checked against it when the layer is constructed.
+RANK = 2
 
 #: A layer's per-sample backward rule: ``rule(g, need_input)`` takes the cotangent of its
 #: output for all N samples, (N, out), and returns the per-sample gradients of its
@@ -57,6 +62,9 @@ class Layer:
     """
 
     def __init__(self, name: str | None = None) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"a layer name must be a string or None, got "
+                            f"{type(name).__name__} {name!r}")
         self.name = name
         self.built = False
         self.input_shape: Shape | None = None
@@ -168,7 +176,21 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
-        """Rebuild an unbuilt layer from :meth:`get_config`'s output."""
+        """Rebuild an unbuilt layer from :meth:`get_config`'s output.
+
+        Raises
+        ------
+        ValueError
+            For an option the constructor does not take (the message lists them); the
+            constructor checks the values (TypeError/ValueError naming the option).
+        """
+        params = inspect.signature(cls.__init__).parameters
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            valid = [k for k in params if k != "self"]
+            unknown = sorted(set(config) - set(valid))
+            if unknown:
+                raise ValueError(f"layer {cls.__name__} got unknown option(s) "
+                                 f"{', '.join(map(repr, unknown))}; it takes: {', '.join(valid)}")
         return cls(**config)
 
     def __repr__(self) -> str:

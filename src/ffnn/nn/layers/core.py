@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 
 from ... import autodiff as ad
-from ..._validation import check_positive_int
+from ..._validation import check_bool, check_number, check_positive_int, check_seed
 from ...autodiff import Tensor
 from ...autodiff.fused import FUSED_ACTIVATIONS
 from .. import activations, initializers, regularizers
-from .base import JacobianRule, Layer, Shape, _features, _weights_config, affine_rule
+from .base import RANK, JacobianRule, Layer, Shape, _features, _weights_config, affine_rule
 
 __all__ = ["Activation", "Dense", "Dropout"]
 
@@ -70,13 +70,13 @@ class Dense(Layer):
             raise ValueError("Dense needs the number of units, e.g. Dense(64)")
         self.units = check_positive_int("Dense units", units)
         self.input_dim = None if input_dim is None else check_positive_int("input_dim", input_dim)
-        self.activation = activations.get(activation)
+        self.activation = activations.get(activation).check_rank(RANK)
         self._fused = (
             self.activation.name in FUSED_ACTIVATIONS
             and not self.activation.is_custom
             and not self.activation.params
         )
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool("Dense use_bias", use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -155,7 +155,7 @@ class Activation(Layer):
             if not isinstance(activation, str):
                 raise TypeError("activation parameters need the activation given by name")
             activation = {"name": activation, **params}
-        self.activation = activations.get(activation)
+        self.activation = activations.get(activation).check_rank(RANK)
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         """f(x)."""
@@ -178,9 +178,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, name: str | None = None) -> None:
         super().__init__(name)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise ValueError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = check_number("Dropout rate", rate, low=0.0, high=1.0, high_open=True)
         self.rng: np.random.Generator | None = None
 
     def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
@@ -194,8 +192,9 @@ class Dropout(Layer):
         return self.rate > 0
 
     def reseed(self, seed: Any) -> None:
-        """Draw future masks from ``numpy.random.default_rng(seed)``."""
-        self.rng = np.random.default_rng(seed)
+        """Draw future masks from ``numpy.random.default_rng(seed)`` (``seed``: None, a
+        non-negative integer or a SeedSequence; TypeError/ValueError naming it otherwise)."""
+        self.rng = np.random.default_rng(check_seed(seed, "Dropout seed"))
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         """x · m / (1 − rate) with m ~ Bernoulli(1 − rate) when training; x otherwise."""

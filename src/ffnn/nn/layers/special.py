@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ... import autodiff as ad
-from ..._validation import check_number, check_positive_int
+from ..._validation import check_bool, check_number, check_positive_int
 from ...autodiff import Tensor
 from .. import initializers, regularizers
 from .base import JacobianRule, Layer, Shape, _features, _weights_config, affine_rule
@@ -117,7 +117,7 @@ class RBF(Layer):
         super().__init__(name)
         self.units = check_positive_int("RBF units", units)
         self.gamma = check_number("RBF gamma", gamma, low=0.0, low_open=True)
-        self.trainable_gamma = bool(trainable_gamma)
+        self.trainable_gamma = check_bool("RBF trainable_gamma", trainable_gamma)
         if centers_initializer is None:
             centers_initializer = {"name": "uniform", "minval": -1.0, "maxval": 1.0}
         self.centers_initializer = initializers.get(centers_initializer)
@@ -196,7 +196,7 @@ class PReLU(Layer):
 
     def __init__(self, alpha_initializer: float = 0.25, name: str | None = None) -> None:
         super().__init__(name)
-        self.alpha_initializer = float(alpha_initializer)
+        self.alpha_initializer = check_number("PReLU alpha_initializer", alpha_initializer)
 
     def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32) -> None:
         """Create α of shape (features,)."""
