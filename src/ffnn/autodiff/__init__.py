@@ -4,13 +4,18 @@ from . import functions
 from .functional import grad, jacobian, value_and_grad
 from .functions import *  # noqa: F403 - the primitives as functions, listed in functions.__all__
 from .gradcheck import check_grads
+from .mode import TraceError
 from .primitive import PRIMITIVES, Primitive
+from .static import StaticGraph, TracedFunction, trace
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, tensor, zero_grad
 
 __all__ = [
     "PRIMITIVES",
     "Primitive",
+    "StaticGraph",
     "Tensor",
+    "TraceError",
+    "TracedFunction",
     "check_grads",
     "enable_grad",
     "grad",
@@ -18,6 +23,7 @@ __all__ = [
     "jacobian",
     "no_grad",
     "tensor",
+    "trace",
     "value_and_grad",
     "zero_grad",
     *functions.__all__,

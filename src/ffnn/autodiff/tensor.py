@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .backward import _NO_PARAMS, _run_backward
-from .mode import _MODE, enable_grad, is_grad_enabled, no_grad
+from .mode import _MODE, _refuse_in_trace, enable_grad, is_grad_enabled, no_grad
 from .ops import PRIMITIVES as _P
 
 if TYPE_CHECKING:
@@ -140,6 +140,9 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
         t._params = _NO_PARAMS
         t._needs = ()
         t._seq = 0
+    tracer = _MODE.tracer
+    if tracer is not None:
+        tracer.record(prim, args, params, t)
     return t
 
 
@@ -222,6 +225,18 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __bool__(self) -> bool:
+        _refuse_in_trace("bool()")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        _refuse_in_trace("float()")
+        return float(self.data)
+
+    def __int__(self) -> int:
+        _refuse_in_trace("int()")
+        return int(self.data)
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4)
         extra = ", requires_grad=True" if self.requires_grad else ""
@@ -233,6 +248,7 @@ class Tensor:
 
     def item(self) -> float:
         """Return the value of a one-element tensor as a Python float."""
+        _refuse_in_trace("item()")
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return float(self.data.reshape(()))
@@ -332,21 +348,27 @@ class Tensor:
 
     # Comparisons give plain boolean arrays: they have no gradient.
     def __lt__(self, other: Any) -> np.ndarray:
+        _refuse_in_trace("comparison <")
         return self.data < _data(other)
 
     def __le__(self, other: Any) -> np.ndarray:
+        _refuse_in_trace("comparison <=")
         return self.data <= _data(other)
 
     def __gt__(self, other: Any) -> np.ndarray:
+        _refuse_in_trace("comparison >")
         return self.data > _data(other)
 
     def __ge__(self, other: Any) -> np.ndarray:
+        _refuse_in_trace("comparison >=")
         return self.data >= _data(other)
 
     def __eq__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+        _refuse_in_trace("comparison ==")
         return self.data == _data(other)
 
     def __ne__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+        _refuse_in_trace("comparison !=")
         return self.data != _data(other)
 
     __hash__ = object.__hash__
