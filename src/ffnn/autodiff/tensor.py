@@ -106,16 +106,19 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
     """Apply a primitive to tensors and constants, recording a node when needed."""
     datas = []
     needs = []
+    versions = []
     record = False
     for a in args:
         if isinstance(a, Tensor):
             datas.append(a.data)
             rg = a.requires_grad
             needs.append(rg)
+            versions.append(a._version)
             record = record or rg
         else:
             datas.append(_constant(a))
             needs.append(False)
+            versions.append(-1)
     record = record and _MODE.enabled
     if prim.saves:  # a dict for the forward's intermediates, kept for the VJP
         params = {**params, "saved": {} if record else None}
@@ -124,6 +127,7 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
     t.data = out
     t.grad = None
     t._g = None
+    t._version = 0
     if record:
         t.requires_grad = True
         t._op = prim
@@ -131,6 +135,7 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
         t._inputs = datas
         t._params = params
         t._needs = tuple(needs)
+        t._saved_versions = tuple(versions)
         t._seq = next(_SEQUENCE)
     else:
         t.requires_grad = False
@@ -139,6 +144,7 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
         t._inputs = ()
         t._params = _NO_PARAMS
         t._needs = ()
+        t._saved_versions = ()
         t._seq = 0
     tracer = _MODE.tracer
     if tracer is not None:
@@ -173,9 +179,12 @@ class Tensor:
         "_op",
         "_params",
         "_parents",
+        "_saved_versions",
         "_seq",
+        "_version",
         "data",
         "grad",
+        "name",
         "requires_grad",
     )
     __array_ufunc__ = None  # make ndarray <op> Tensor defer to Tensor's reflected ops
@@ -195,6 +204,9 @@ class Tensor:
         self._needs: tuple[bool, ...] = ()
         self._seq = 0
         self._g: np.ndarray | None = None
+        self._version = 0
+        self._saved_versions: tuple[int, ...] = ()
+        self.name: str | None = None  # e.g. "dense/kernel" for a layer's parameter
 
     # ------------------------------------------------------------------ basics
     @property
@@ -256,6 +268,27 @@ class Tensor:
     def detach(self) -> Tensor:
         """Return a new leaf sharing this tensor's data, outside any graph."""
         return Tensor(self.data)
+
+    @property
+    def version(self) -> int:
+        """How many in-place changes ffnn made to :attr:`data` (0 for a new tensor).
+
+        Every in-place change made through ffnn bumps it (optimiser steps,
+        ``set_weights``, checkpoint restores, full-batch solvers; see
+        :meth:`mark_modified`). A recorded node keeps the versions of its inputs, and
+        :meth:`backward` refuses to run through a node whose input moved on since: its
+        gradient would mix the old graph with the new values. Writing to ``.data``
+        directly does not bump it: that is the escape hatch (as in PyTorch).
+        """
+        return self._version
+
+    def mark_modified(self) -> None:
+        """Record an in-place change of :attr:`data` (bump :attr:`version`).
+
+        Call it after changing ``.data`` in place (``np.copyto(t.data, ...)``) when
+        graphs recorded before the change must no longer be backpropagated through.
+        """
+        self._version += 1
 
     def zero_grad(self) -> None:
         """Reset the accumulated gradient to ``None``."""
