@@ -4,6 +4,7 @@ from . import functions
 from .functional import grad, jacobian, value_and_grad
 from .functions import *  # noqa: F403 - the primitives as functions, listed in functions.__all__
 from .gradcheck import check_grads
+from .graphview import GraphNode, graph_nodes
 from .mode import TraceError
 from .primitive import PRIMITIVES, Primitive
 from .static import StaticGraph, TracedFunction, trace
@@ -16,9 +17,11 @@ __all__ = [
     "Tensor",
     "TraceError",
     "TracedFunction",
+    "GraphNode",
     "check_grads",
     "enable_grad",
     "grad",
+    "graph_nodes",
     "is_grad_enabled",
     "jacobian",
     "no_grad",

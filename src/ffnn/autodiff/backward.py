@@ -130,6 +130,8 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
             if g is None:
                 continue
             node._g = None
+            if node._retains:  # retain_grad(): keep the adjoint (a copy: g may be shared)
+                node.grad = np.array(g, copy=True) if node.grad is None else node.grad + g
             op = node._op
             if op is _FREED:
                 raise RuntimeError(

@@ -441,6 +441,21 @@ class StaticGraph:
             out.append(g.astype(t.data.dtype) if g is not None and g.dtype != t.data.dtype else g)
         return out
 
+    def local(self, node: int | Node) -> tuple[np.ndarray | None, ...]:
+        """Per operand of ``node``, its local derivative Σⱼ ∂hⱼ/∂operand at the last
+        call's values (see :func:`ffnn.autodiff.graphview.local_derivatives`)."""
+        from .graphview import local_derivatives
+
+        self._slot(node)  # validates the index
+        op = self._ops[node.index if isinstance(node, Node) else node]
+        ins = list(op.template)
+        for i, s in op.slot_pos:
+            ins[i] = self._vals[s]
+        params = dict(op.params)
+        if op.prim.saves:
+            params["saved"] = None
+        return local_derivatives(op.prim, self._vals[op.out], ins, (True,) * len(ins), params)
+
     def input_adjoint(self, i: int) -> np.ndarray | None:
         """The adjoint of graph input ``i`` from the last backward."""
         return self._adj[self._inputs[i]]

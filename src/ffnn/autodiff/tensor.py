@@ -128,6 +128,7 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
     t.grad = None
     t._g = None
     t._version = 0
+    t._retains = False
     if record:
         t.requires_grad = True
         t._op = prim
@@ -179,6 +180,7 @@ class Tensor:
         "_op",
         "_params",
         "_parents",
+        "_retains",
         "_saved_versions",
         "_seq",
         "_version",
@@ -207,6 +209,7 @@ class Tensor:
         self._version = 0
         self._saved_versions: tuple[int, ...] = ()
         self.name: str | None = None  # e.g. "dense/kernel" for a layer's parameter
+        self._retains = False
 
     # ------------------------------------------------------------------ basics
     @property
@@ -289,6 +292,16 @@ class Tensor:
         graphs recorded before the change must no longer be backpropagated through.
         """
         self._version += 1
+
+    def retain_grad(self) -> Tensor:
+        """Keep this intermediate's adjoint in :attr:`grad` at the next :meth:`backward`.
+
+        Interior nodes normally pass their adjoint ∂L/∂self on and drop it; after
+        ``retain_grad()`` it accumulates into ``.grad`` like a leaf's (the notes' h̄ᵢ).
+        A leaf keeps its gradient anyway. Returns ``self``.
+        """
+        self._retains = True
+        return self
 
     def zero_grad(self) -> None:
         """Reset the accumulated gradient to ``None``."""
