@@ -133,6 +133,10 @@ def _layout(vertices: list[Vertex]) -> list[tuple[float, float]]:
     for i, v in enumerate(vertices):
         if v.parents:
             depth[i] = 1 + max(depth[p] for p in v.parents)
+    for i, v in enumerate(vertices):  # inputs and constants: just before their first use
+        if not v.parents:
+            users = [depth[j] for j, u in enumerate(vertices) if i in u.parents]
+            depth[i] = min(users) - 1 if users else 0
     columns: dict[int, list[int]] = {}
     for i, d in enumerate(depth):
         columns.setdefault(d, []).append(i)
