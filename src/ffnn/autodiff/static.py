@@ -390,7 +390,12 @@ class StaticGraph:
     def __call__(self, *arrays: np.ndarray) -> Any:
         """Replay on ``arrays`` (one per traced array argument, same shapes and dtypes)."""
         self._forward(arrays)
-        if self._grad_inputs is None:
+        if not self._grad_inputs:  # forward only, or (step mode) forward and backward
+            if self._grad_inputs is not None:
+                if self._root_requires:
+                    self._backward()
+                else:
+                    self._adj = [None] * len(self._adj)
             outs = [self._vals[s] for s in self._out_slots]
             if self._copy:
                 outs = [np.array(o, copy=True) if isinstance(o, np.ndarray) else o for o in outs]
@@ -403,6 +408,30 @@ class StaticGraph:
         value = float(np.asarray(self._vals[root]).reshape(()))
         grads = [self._grad_of(self._inputs[i]) for i in self._grad_inputs]
         return value, (grads[0] if self._single else tuple(grads))
+
+    def same_plan(self, other: StaticGraph) -> bool:
+        """Whether ``other`` (traced from the same function on other values of the same
+        signature) recorded the same plan: primitives, wiring, constants, parameters
+        and captured tensors. A difference means the function computed something in
+        Python from the data (a mask, a derived array): replaying either would be wrong.
+        """
+        if len(self._ops) != len(other._ops) or self._kinds != other._kinds:
+            return False
+        for t, u in zip(self._captured, other._captured, strict=True):
+            if t is not u and not _equal(t.data, u.data):
+                return False
+        for a, b in zip(self._ops, other._ops, strict=True):
+            if (a.prim is not b.prim or a.slot_pos != b.slot_pos or a.needs != b.needs
+                    or a.param_slots != b.param_slots or a.out != b.out):
+                return False
+            if not all(_equal(u, v) for u, v in zip(a.template, b.template, strict=True)):
+                return False
+            if a.params.keys() != b.params.keys():
+                return False
+            fixed = {k for k, _ in a.param_slots}
+            if not all(_equal(a.params[k], b.params[k]) for k in a.params if k not in fixed):
+                return False
+        return True
 
     # --------------------------------------------------------------- inspection
     def _slot(self, node: int | Node) -> int:
@@ -490,6 +519,20 @@ class StaticGraph:
                 f"{self.buffer_bytes} buffer bytes)")
 
 
+def _equal(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (np.shape(a) == np.shape(b) and np.result_type(a) == np.result_type(b)
+                and bool(np.array_equal(a, b, equal_nan=np.result_type(a).kind == "f")))
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_equal(u, v) for u, v in zip(a, b, strict=True))
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):  # pragma: no cover - exotic parameters
+        return False
+
+
 def _flatten(out: Any) -> tuple[list[Any], Any]:
     if isinstance(out, (tuple, list)):
         items: list[Any] = []
@@ -539,9 +582,12 @@ class TracedFunction:
     :meth:`value` and :meth:`adjoint` read it.
     """
 
-    def __init__(self, fn: Callable[..., Any], copy: bool = True) -> None:
+    def __init__(self, fn: Callable[..., Any], copy: bool = True,
+                 raw: Sequence[int] = (), backward: bool = False) -> None:
         self.fn = fn
         self.copy = copy
+        self.raw = frozenset(raw)  # positions passed to fn as ndarrays, not Tensors
+        self.backward = backward  # step mode: backpropagate from the first output
         self.graphs: dict[tuple[Any, ...], StaticGraph] = {}
         self.graph: StaticGraph | None = None
 
@@ -564,7 +610,7 @@ class TracedFunction:
         for i, a in enumerate(args):
             if i in grad_set:
                 t = Tensor(as_array(a), requires_grad=True)
-            elif isinstance(a, np.ndarray) and a.dtype.kind not in "f":
+            elif isinstance(a, np.ndarray) and (a.dtype.kind not in "f" or i in self.raw):
                 rec.input_slots.append(rec.new_slot(_INPUT, a, False))  # labels: passed raw
                 array_positions.append(i)
                 lifted.append(a)
@@ -593,7 +639,10 @@ class TracedFunction:
                     f"them), got {type(o).__name__}"
                 )
             out_slots.append(rec.operand(o))
-        grad_inputs: tuple[int, ...] | None = None
+        grad_inputs: tuple[int, ...] | None = () if self.backward else None
+        if self.backward and math.prod(rec.shapes[out_slots[0]]) != 1:
+            raise ValueError("a traced step backpropagates from its first output, which must "
+                             f"be a scalar; got shape {rec.shapes[out_slots[0]]}")
         if nums is not None:
             if len(out_slots) != 1 or math.prod(rec.shapes[out_slots[0]]) != 1:
                 raise ValueError("grad needs f to return a scalar, got shape "

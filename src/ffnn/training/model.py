@@ -29,6 +29,7 @@ from .loop import fit_loop
 from .model_checks import as_sample_weight, check_batch_size, check_target_shape, resolve_compile
 from .model_params import ParamsMixin
 from .problem import Problem, residual_jacobian
+from .static_step import GRAPH_MODES, StaticStep
 
 __all__ = ["Sequential"]
 
@@ -86,6 +87,8 @@ class Sequential(ParamsMixin):
         self.shuffle_rng: np.random.Generator | None = None
         self._fused = False
         self._train_loss: Any = None
+        self.graph = "static"  # set by compile: "static" (traced steps) or "dynamic"
+        self._static: StaticStep | None = None
         for layer in layers or ():
             self.add(layer)
 
@@ -113,6 +116,7 @@ class Sequential(ParamsMixin):
         optimizer: Any = "sgd",
         loss: Any = "mse",
         metrics: Iterable[Any] | None = None,
+        graph: str = "static",
     ) -> None:
         """Choose the optimiser, the loss and the metrics.
 
@@ -127,9 +131,19 @@ class Sequential(ParamsMixin):
             the unfused value within rounding.
         metrics : list of str or callables, optional
             Names of the metric registry (``"accuracy"``, ``"mse"``, ``"mae"``, ``"r2"``).
+        graph : {"static", "dynamic"}, default "static"
+            ``"static"`` trains through a step traced once per batch shape and replayed
+            without the tape (the same weights bit for bit, faster); a model whose step
+            cannot be traced (Dropout, PReLU, a full-batch optimiser, Python code on
+            the data) takes the tape by itself. ``"dynamic"`` always records the tape:
+            for debugging and for custom callables. See docs/architecture.md.
         """
+        if graph not in GRAPH_MODES:
+            raise ValueError(f"compile: graph must be one of {GRAPH_MODES}, got {graph!r}")
         # Resolve and check everything first: a failed compile leaves the model as it was.
         self.optimizer, self.loss, self.metrics = resolve_compile(optimizer, loss, metrics)
+        self.graph = graph
+        self._static = StaticStep(self) if graph == "static" else None
         if self.built:
             self.optimizer.build(self.params)
 
@@ -197,6 +211,11 @@ class Sequential(ParamsMixin):
         step on the whole :class:`~.problem.Problem` (x, y)."""
         if isinstance(self.optimizer, FullBatchOptimizer):
             return self.optimizer.step_problem(Problem(self, x, y, sample_weight))
+        static = getattr(self, "_static", None)
+        if static is not None:
+            done = static(x, y, sample_weight)
+            if done is not None:
+                return done
         objective, out = self.objective(x, y, sample_weight, training=True)
         self.optimizer.zero_grad()  # fresh gradients: backward stores instead of adding
         objective.backward()
