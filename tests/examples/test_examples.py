@@ -15,6 +15,7 @@ SCRIPTS = sorted(p.stem for p in EXAMPLES.glob("*.py") if not p.name.startswith(
 # The figures each example writes.
 FIGURES = {
     "activation_gallery": ["activations", "transfer_functions"],
+    "computation_graph": ["computation_graph"],
     "digits": ["digits"],
     "dead_relu": ["dead_relu"],
     "early_stopping": ["early_stopping"],
@@ -116,3 +117,12 @@ def test_activation_gallery(tmp_path):
     v = run("activation_gallery", tmp_path)
     assert int(v["activations"]) == 10
     assert float(v["largest_derivative_gap"]) < 1e-6
+
+
+def test_computation_graph(tmp_path):
+    v = run("computation_graph", tmp_path)
+    adjoints = [float(v[f"h{i}_adjoint"]) for i in range(1, 7)]
+    assert adjoints == [0.25, 0.25, -0.25, -0.25, -0.25, 1.0]  # the notes' table
+    assert float(v["f"]) == 0.5
+    assert float(v["df_dw"]) == 0.25 and float(v["df_db"]) == 0.25
+    assert v["tape_agrees"] == "True"

@@ -56,6 +56,7 @@ CALLS = {
     "decision_boundary": (lambda m, x, y: (m, x, y), 1),
     "activations": (lambda m, x, y: (["relu", "tanh"],), 2),
     "network": (lambda m, x, y: (m,), 1),
+    "graph": (lambda m, x, y: (lambda a, b: a * b + 1.0, 1.0, 2.0), 1),
     "diagnostics": (lambda m, x, y: ({"saturated/dense": [0.0, 0.5],
                                       "grad_norm/dense": [1.0, 0.5]},), 2),
 }

@@ -104,6 +104,20 @@ def _accumulate_leaf(leaf: Tensor, g: np.ndarray, owned: bool) -> None:
         leaf.grad = leaf.grad + g
 
 
+def _modified_message(node: Tensor, p: Tensor, saved: int) -> str:
+    what = "a leaf tensor" if p._op is None else f"the output of a {p._op.name!r} node"
+    name = getattr(p, "name", None)  # unset on tensors made by operations
+    if name:
+        what = f"{what} {name!r}"
+    return (
+        f"backward(): {what} of shape {p.data.shape} {p.data.dtype}, an input of the "
+        f"{node._op.name!r} node, was modified in place after the graph was recorded "
+        f"(version {saved} then, {p._version} now: an optimiser step, set_weights, a "
+        "checkpoint restore, ...). Its gradient would mix the old graph with the new "
+        "values: run the forward pass again after changing the tensor"
+    )
+
+
 def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
     if root._op is None:  # backward() on a leaf
         _accumulate_leaf(root, seed, owned=False)
@@ -116,6 +130,8 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
             if g is None:
                 continue
             node._g = None
+            if node._retains:  # retain_grad(): keep the adjoint (a copy: g may be shared)
+                node.grad = np.array(g, copy=True) if node.grad is None else node.grad + g
             op = node._op
             if op is _FREED:
                 raise RuntimeError(
@@ -123,6 +139,9 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                     "earlier backward(); pass retain_graph=True to the first call"
                 )
             needs = node._needs
+            for p, v in zip(node._parents, node._saved_versions, strict=False):
+                if v >= 0 and p._version != v:
+                    raise RuntimeError(_modified_message(node, p, v))
             in_grads = op.vjp(g, node.data, *node._inputs, needs=needs, **node._params)
             for p, need, gi in zip(node._parents, needs, in_grads, strict=False):
                 if not need or gi is None:
@@ -136,6 +155,7 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 node._parents = ()
                 node._inputs = ()
                 node._params = _NO_PARAMS
+                node._saved_versions = ()
         # Leaves last, once every rule has consumed its gradient, so that a leaf's
         # .grad may be updated in place. A rule such as add's passes one array to
         # several inputs, and reshape's a view: memory already handed to a leaf (or the

@@ -9,7 +9,7 @@ import numpy as np
 
 from .tensor import Tensor, as_array
 
-__all__ = ["grad", "jacobian", "value_and_grad"]
+__all__ = ["ValueAndGrad", "grad", "jacobian", "value_and_grad"]
 
 ArgNums = int | Sequence[int]
 
@@ -46,11 +46,27 @@ def value_and_grad(
     Tensors; they are wrapped as fresh leaves (float64 data stays float64). The
     gradient is an ndarray for an integer ``argnums`` and a tuple for a sequence.
     """
-    nums, single = _normalise(argnums)
+    return ValueAndGrad(f, argnums)
 
-    def wrapped(*args: Any, **kwargs: Any) -> tuple[float, Any]:
+
+class ValueAndGrad:
+    """The function returned by :func:`value_and_grad` (callable).
+
+    It keeps ``fn``, ``argnums`` (a tuple) and ``single`` (whether ``argnums`` was an
+    int) so that :func:`ffnn.trace` can record its forward and backward as one static
+    graph, as ``jax.jit(jax.value_and_grad(f))`` does.
+    """
+
+    def __init__(self, fn: Callable[..., Any], argnums: ArgNums = 0) -> None:
+        self.fn = fn
+        self.argnums, self.single = _normalise(argnums)
+        self.__name__ = f"value_and_grad({getattr(fn, '__name__', repr(fn))})"
+        self.__doc__ = getattr(fn, "__doc__", None)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple[float, Any]:
+        nums, single = self.argnums, self.single
         lifted = _lift(args, nums)
-        out = _scalar_output(f(*lifted, **kwargs), "grad")
+        out = _scalar_output(self.fn(*lifted, **kwargs), "grad")
         grads: list[np.ndarray] = []
         if out.requires_grad:
             out.backward()
@@ -59,8 +75,6 @@ def value_and_grad(
             grads.append(leaf.grad if leaf.grad is not None else np.zeros_like(leaf.data))
         value = out.item()
         return value, (grads[0] if single else tuple(grads))
-
-    return wrapped
 
 
 def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:

@@ -283,7 +283,7 @@ def softmax_cross_entropy(logits: Any, targets: Any, reduction: str = "none") ->
     if not isinstance(targets, Tensor):
         arr = np.asarray(targets)
         if arr.dtype.kind in "iub":
-            labels = arr.astype(np.intp)
+            labels = arr.astype(np.intp, copy=False)  # the caller's array: trace replays it
             return apply(SOFTMAX_CROSS_ENTROPY, logits, labels=labels, scale=scale)
     return apply(SOFTMAX_CROSS_ENTROPY, logits, targets, labels=None, scale=scale)
 

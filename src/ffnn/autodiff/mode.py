@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-__all__ = ["enable_grad", "is_grad_enabled", "no_grad"]
+__all__ = ["TraceError", "enable_grad", "is_grad_enabled", "no_grad"]
 
 
 class _GradMode:
-    __slots__ = ("enabled",)
+    """Global engine state: whether recording is on, and the active tracer (if any).
+
+    ``tracer`` is set by :func:`ffnn.autodiff.static.trace` while it runs the function
+    once; :func:`ffnn.autodiff.tensor.apply` reports every primitive call to it.
+    """
+
+    __slots__ = ("enabled", "tracer")
 
     def __init__(self) -> None:
         self.enabled = True
+        self.tracer: Any = None
 
 
 _MODE = _GradMode()
@@ -47,3 +55,23 @@ def enable_grad() -> Iterator[None]:
         yield
     finally:
         _MODE.enabled = previous
+
+
+class TraceError(RuntimeError):
+    """A traced function did something a static graph cannot replay.
+
+    Raised at trace time, e.g. when Python control flow depends on a traced value
+    (``bool()``, ``float()``, ``.item()``, a comparison used in ``if``): the static
+    graph records one path only. Call the function directly (the dynamic tape) instead.
+    """
+
+
+def _refuse_in_trace(what: str) -> None:
+    """Raise :class:`TraceError` if a trace is running (``what`` names the operation)."""
+    if _MODE.tracer is not None:
+        raise TraceError(
+            f"{what} on a traced value: Python control flow that depends on the data "
+            "cannot be recorded in a static graph (it would replay one branch for every "
+            "input). Use the dynamic path instead: call the function directly without "
+            "ffnn.trace (or compile(..., graph='dynamic') for a model)"
+        )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .backward import _NO_PARAMS, _run_backward
-from .mode import _MODE, enable_grad, is_grad_enabled, no_grad
+from .mode import _MODE, _refuse_in_trace, enable_grad, is_grad_enabled, no_grad
 from .ops import PRIMITIVES as _P
 
 if TYPE_CHECKING:
@@ -106,16 +106,19 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
     """Apply a primitive to tensors and constants, recording a node when needed."""
     datas = []
     needs = []
+    versions = []
     record = False
     for a in args:
         if isinstance(a, Tensor):
             datas.append(a.data)
             rg = a.requires_grad
             needs.append(rg)
+            versions.append(a._version)
             record = record or rg
         else:
             datas.append(_constant(a))
             needs.append(False)
+            versions.append(-1)
     record = record and _MODE.enabled
     if prim.saves:  # a dict for the forward's intermediates, kept for the VJP
         params = {**params, "saved": {} if record else None}
@@ -124,6 +127,8 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
     t.data = out
     t.grad = None
     t._g = None
+    t._version = 0
+    t._retains = False
     if record:
         t.requires_grad = True
         t._op = prim
@@ -131,6 +136,7 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
         t._inputs = datas
         t._params = params
         t._needs = tuple(needs)
+        t._saved_versions = tuple(versions)
         t._seq = next(_SEQUENCE)
     else:
         t.requires_grad = False
@@ -139,7 +145,11 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
         t._inputs = ()
         t._params = _NO_PARAMS
         t._needs = ()
+        t._saved_versions = ()
         t._seq = 0
+    tracer = _MODE.tracer
+    if tracer is not None:
+        tracer.record(prim, args, params, t)
     return t
 
 
@@ -170,9 +180,13 @@ class Tensor:
         "_op",
         "_params",
         "_parents",
+        "_retains",
+        "_saved_versions",
         "_seq",
+        "_version",
         "data",
         "grad",
+        "name",
         "requires_grad",
     )
     __array_ufunc__ = None  # make ndarray <op> Tensor defer to Tensor's reflected ops
@@ -192,6 +206,10 @@ class Tensor:
         self._needs: tuple[bool, ...] = ()
         self._seq = 0
         self._g: np.ndarray | None = None
+        self._version = 0
+        self._saved_versions: tuple[int, ...] = ()
+        self.name: str | None = None  # e.g. "dense/kernel" for a layer's parameter
+        self._retains = False
 
     # ------------------------------------------------------------------ basics
     @property
@@ -222,6 +240,18 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __bool__(self) -> bool:
+        _refuse_in_trace("bool()")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        _refuse_in_trace("float()")
+        return float(self.data)
+
+    def __int__(self) -> int:
+        _refuse_in_trace("int()")
+        return int(self.data)
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4)
         extra = ", requires_grad=True" if self.requires_grad else ""
@@ -233,6 +263,7 @@ class Tensor:
 
     def item(self) -> float:
         """Return the value of a one-element tensor as a Python float."""
+        _refuse_in_trace("item()")
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return float(self.data.reshape(()))
@@ -240,6 +271,37 @@ class Tensor:
     def detach(self) -> Tensor:
         """Return a new leaf sharing this tensor's data, outside any graph."""
         return Tensor(self.data)
+
+    @property
+    def version(self) -> int:
+        """How many in-place changes ffnn made to :attr:`data` (0 for a new tensor).
+
+        Every in-place change made through ffnn bumps it (optimiser steps,
+        ``set_weights``, checkpoint restores, full-batch solvers; see
+        :meth:`mark_modified`). A recorded node keeps the versions of its inputs, and
+        :meth:`backward` refuses to run through a node whose input moved on since: its
+        gradient would mix the old graph with the new values. Writing to ``.data``
+        directly does not bump it: that is the escape hatch (as in PyTorch).
+        """
+        return self._version
+
+    def mark_modified(self) -> None:
+        """Record an in-place change of :attr:`data` (bump :attr:`version`).
+
+        Call it after changing ``.data`` in place (``np.copyto(t.data, ...)``) when
+        graphs recorded before the change must no longer be backpropagated through.
+        """
+        self._version += 1
+
+    def retain_grad(self) -> Tensor:
+        """Keep this intermediate's adjoint in :attr:`grad` at the next :meth:`backward`.
+
+        Interior nodes normally pass their adjoint ∂L/∂self on and drop it; after
+        ``retain_grad()`` it accumulates into ``.grad`` like a leaf's (the notes' h̄ᵢ).
+        A leaf keeps its gradient anyway. Returns ``self``.
+        """
+        self._retains = True
+        return self
 
     def zero_grad(self) -> None:
         """Reset the accumulated gradient to ``None``."""
@@ -332,21 +394,27 @@ class Tensor:
 
     # Comparisons give plain boolean arrays: they have no gradient.
     def __lt__(self, other: Any) -> np.ndarray:
+        _refuse_in_trace("comparison <")
         return self.data < _data(other)
 
     def __le__(self, other: Any) -> np.ndarray:
+        _refuse_in_trace("comparison <=")
         return self.data <= _data(other)
 
     def __gt__(self, other: Any) -> np.ndarray:
+        _refuse_in_trace("comparison >")
         return self.data > _data(other)
 
     def __ge__(self, other: Any) -> np.ndarray:
+        _refuse_in_trace("comparison >=")
         return self.data >= _data(other)
 
     def __eq__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+        _refuse_in_trace("comparison ==")
         return self.data == _data(other)
 
     def __ne__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+        _refuse_in_trace("comparison !=")
         return self.data != _data(other)
 
     __hash__ = object.__hash__

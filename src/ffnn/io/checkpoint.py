@@ -60,6 +60,7 @@ class Checkpoint:
                              f"this model's: {sorted(saved)} vs {sorted(mine)}")
         for key, p in mine.items():
             np.copyto(p.data, saved[key].data)
+            p.mark_modified()
         if self.model.optimizer is not None and self.model.optimizer.built:
             if model.optimizer is None:
                 raise ValueError("compile the model before resuming from a checkpoint")

@@ -231,6 +231,7 @@ class Optimizer(BaseOptimizer):
                 np.multiply(data, decay, out=data)
             steps[i] += 1
             update(data, g, state[i], tmp[i], lr, steps[i])
+            p.mark_modified()  # graphs recorded before this step may not backpropagate
         self.iterations += 1
         return loss
     def _gradients(self, params: tuple[Tensor, ...]) -> list[np.ndarray | None]:

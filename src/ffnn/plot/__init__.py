@@ -17,12 +17,14 @@ called, and without matplotlib raises an ImportError that says
 ``activations``      activations and their engine derivatives (the notes' gallery)
 ``network``          a small network: units and weighted edges
 ``diagnostics``      dead ReLU share, saturation share, gradient norm per layer
+``graph``            a computation graph: values, local derivatives, adjoints
 ==================== ===========================================================
 """
 
 from .activations import GALLERY, activation_curves, activations
 from .classification import confusion, decision_boundary
 from .curves import diagnostics, history, train_state, validation_failures
+from .graph import graph
 from .network import network
 from .regression import regression, regression_line
 
@@ -33,6 +35,7 @@ __all__ = [
     "confusion",
     "decision_boundary",
     "diagnostics",
+    "graph",
     "history",
     "network",
     "regression",

@@ -30,6 +30,7 @@ from .loop import fit_loop
 from .model_checks import as_sample_weight, check_batch_size, check_target_shape, resolve_compile
 from .model_params import ParamsMixin
 from .problem import Problem, residual_jacobian
+from .static_step import GRAPH_MODES, StaticStep
 
 __all__ = ["Sequential"]
 
@@ -92,6 +93,8 @@ class Sequential(ParamsMixin):
         self.evidence: Any = None  # uncertainty.Evidence: br/lm training rows for return_std
         self._fused = False
         self._train_loss: Any = None
+        self.graph = "static"  # set by compile: "static" (traced steps) or "dynamic"
+        self._static: StaticStep | None = None
         for layer in layers or ():
             self.add(layer)
 
@@ -119,6 +122,7 @@ class Sequential(ParamsMixin):
         optimizer: Any = "sgd",
         loss: Any = "mse",
         metrics: Iterable[Any] | None = None,
+        graph: str = "static",
     ) -> None:
         """Choose the optimiser, the loss and the metrics.
 
@@ -133,12 +137,22 @@ class Sequential(ParamsMixin):
             the unfused value within rounding.
         metrics : list of str or callables, optional
             Names of the metric registry (``"accuracy"``, ``"mse"``, ``"mae"``, ``"r2"``).
+        graph : {"static", "dynamic"}, default "static"
+            ``"static"`` trains through a step traced once per batch shape and replayed
+            without the tape (the same weights bit for bit, faster); a model whose step
+            cannot be traced (Dropout, PReLU, a full-batch optimiser, Python code on
+            the data) takes the tape by itself. ``"dynamic"`` always records the tape:
+            for debugging and for custom callables. See docs/architecture.md.
         """
+        if graph not in GRAPH_MODES:
+            raise ValueError(f"compile: graph must be one of {GRAPH_MODES}, got {graph!r}")
         # Resolve and check everything first: a failed compile leaves the model as it was.
         new_optimizer, new_loss, new_metrics = resolve_compile(optimizer, loss, metrics)
         if self.built:
             new_optimizer.build(self.params)
         self.optimizer, self.loss, self.metrics = new_optimizer, new_loss, new_metrics
+        self.graph = graph
+        self._static = StaticStep(self) if graph == "static" else None
 
     # ------------------------------------------------------ training contract
     def prepare_training(self) -> None:
@@ -204,6 +218,11 @@ class Sequential(ParamsMixin):
         step on the whole :class:`~.problem.Problem` (x, y)."""
         if isinstance(self.optimizer, FullBatchOptimizer):
             return self.optimizer.step_problem(Problem(self, x, y, sample_weight))
+        static = getattr(self, "_static", None)
+        if static is not None:
+            done = static(x, y, sample_weight)
+            if done is not None:
+                return done
         objective, out = self.objective(x, y, sample_weight, training=True)
         self.optimizer.zero_grad()  # fresh gradients: backward stores instead of adding
         objective.backward()

@@ -103,6 +103,7 @@ class ParamsMixin:
             arrays.append(arr)
         for p, arr in zip(params, arrays, strict=True):  # all checked: now copy
             np.copyto(p.data, arr)
+            p.mark_modified()
 
     # --------------------------------------------------------------- summary
     def summary(self, print_fn: Any = None) -> str:

@@ -172,6 +172,7 @@ class Problem:
         for p in self.params:
             size = p.data.size
             np.copyto(p.data, theta[start : start + size].reshape(p.data.shape), casting="unsafe")
+            p.mark_modified()
             start += size
 
     # --------------------------------------------------------- any loss (L-BFGS)

@@ -103,6 +103,7 @@ class Layer:
         """
         arr = np.asfortranarray(value) if order == "F" else np.ascontiguousarray(value)
         t = Tensor(arr, requires_grad=True)
+        t.name = f"{self.name or type(self).__name__.lower()}/{name}"  # named in errors
         self._params[name] = t
         return t
 

@@ -1,0 +1,106 @@
+"""The fast path of training: one step replayed from a static graph.
+
+``compile(..., graph="static")`` (the default) makes :meth:`Sequential.batch_step` run
+the objective's forward and backward from a graph traced once per batch signature
+(:func:`ffnn.trace`; the last short batch is a second signature), then the optimiser's
+in-place update. No ``Tensor`` and no graph node is made per step, and the values are
+the tape's bit for bit.
+
+A model falls back to the tape (``graph="dynamic"``) by itself when its step cannot be
+a static graph: a full-batch optimiser (it evaluates the problem itself), a layer that
+is random in training mode (Dropout draws a new mask each step), or an objective whose
+trace is refused (:class:`~ffnn.autodiff.TraceError`: e.g. PReLU's mask computed in
+Python) or differs between two traces on different values of the same signature (an
+array computed in Python from the data, which a replay would freeze).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..autodiff import Tensor, TraceError
+from ..autodiff.static import StaticGraph, TracedFunction
+
+if TYPE_CHECKING:
+    from .model import Sequential
+
+__all__ = ["GRAPH_MODES", "StaticStep"]
+
+GRAPH_MODES = ("static", "dynamic")
+
+
+class StaticStep:
+    """The traced objective of one model: graphs per batch signature, or None where the
+    step must take the tape."""
+
+    def __init__(self, model: Sequential) -> None:
+        self.model = model
+        self.graphs: dict[tuple[Any, ...], StaticGraph | None] = {}
+        self.reason: str | None = None  # why the last signature took the tape
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle and deepcopy without the traced graphs (they hold the primitives'
+        rules and preallocated buffers); the first step after loading traces again."""
+        return {"model": self.model, "graphs": {}, "reason": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def _objective(self, x: Tensor, y: np.ndarray, sw: np.ndarray | None = None) -> Any:
+        model = self.model
+        out = model.forward(x, training=True, logits=model._fused)
+        loss = model._train_loss.total(y, out) if sw is None else model._train_loss(y, out, sw)
+        reg = model.regularization()
+        return (loss if reg is None else loss + reg), out
+
+    def _trace(self, x: np.ndarray, y: np.ndarray, sw: Any) -> StaticGraph | None:
+        model = self.model
+        if any(getattr(layer, "stochastic", False) for layer in model.layers):
+            self.reason = "a layer is random in training mode (Dropout)"
+            return None
+        args = (x, y) if sw is None else (x, y, sw)
+        raw = range(1, len(args))
+        try:
+            first = TracedFunction(self._objective, copy=False, raw=raw, backward=True)
+            g = first._trace(args)
+            # a second trace on other values of the same signature: rows reversed
+            flipped = tuple(np.ascontiguousarray(a[::-1]) for a in args)
+            second = TracedFunction(self._objective, copy=False, raw=raw, backward=True)
+            if not g.same_plan(second._trace(flipped)):
+                self.reason = ("the objective computes an array in Python from the data, "
+                               "which a replay would freeze")
+                return None
+        except TraceError as exc:
+            self.reason = str(exc)
+            return None
+        self.reason = None
+        return g
+
+    def __call__(self, x: np.ndarray, y: np.ndarray,
+                 sw: Any = None) -> tuple[float, np.ndarray] | None:
+        """The objective before the step and the output, after the update; None when
+        this signature must take the tape."""
+        model = self.model
+        params = model.params
+        key = (x.shape, x.dtype.str, y.shape, y.dtype.str,
+               None if sw is None else (np.shape(sw), np.result_type(sw).str),
+               model._fused, id(model.loss), tuple(map(id, params)),
+               tuple(map(id, model._regularized)))
+        if key in self.graphs:
+            g = self.graphs[key]
+        else:
+            g = self.graphs[key] = self._trace(x, y, sw)
+        if g is None:
+            return None
+        objective, out = g(x, y) if sw is None else g(x, y, sw)
+        grads = g.captured_grads()
+        optimizer = model.optimizer
+        optimizer.zero_grad()
+        for t, grad in zip(g._captured, grads, strict=True):
+            if grad is not None and t.requires_grad:
+                t.grad = grad
+        optimizer.step()
+        # the output is the graph's buffer: a copy where fit keeps it for the metrics
+        return float(np.asarray(objective).reshape(())), (out.copy() if model.metrics else out)
