@@ -55,6 +55,17 @@ def test_inverse_undoes_the_forward_map(make: Any, rng: np.random.Generator) -> 
     np.testing.assert_allclose(_run(inverse, _run(forward, y)), y, rtol=1e-13)
 
 
+def test_an_adapted_layer_is_usable_on_its_own(rng: np.random.Generator) -> None:
+    """MATLAB's [y, ps] = mapminmax(x): adapt, then call the layer (no model needed)."""
+    x = rng.uniform(3, 8, size=(10, 2))
+    for layer in (MapMinMax(), MapStd(), RemoveConstantRows()):
+        layer.adapt(x)
+        assert layer(x).data.shape == (10, 2)
+    layer = MapMinMax()
+    layer.adapt(x)
+    assert layer(x).data.min() == pytest.approx(-1.0) and layer(x).data.max() == pytest.approx(1.0)
+
+
 def test_removeconstantrows_keeps_the_varying_features(rng: np.random.Generator) -> None:
     x = rng.normal(size=(10, 4))
     x[:, 0], x[:, 2] = 1.0, -3.0

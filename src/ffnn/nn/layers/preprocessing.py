@@ -87,6 +87,10 @@ class _Affine(Layer):
     def _forward_map(self) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
+    def _ready(self, n_features: int) -> None:
+        """After adapt: usable on its own, ``layer(x)``, as Keras's adapted layers are."""
+        self.build((1, n_features), np.random.default_rng(0))
+
     def affine(self) -> tuple[np.ndarray, np.ndarray]:
         """(scale, shift) in float64 with output = input·scale + shift (inverted if asked)."""
         if not self.adapted:
@@ -168,6 +172,7 @@ class MapMinMax(_Affine):
         """Learn x_min and x_max per feature (column) of ``data`` (N, F)."""
         a = _matrix(data, f"MapMinMax layer {self.name!r}")
         self.x_min, self.x_max = a.min(axis=0), a.max(axis=0)
+        self._ready(a.shape[1])
 
     def _forward_map(self) -> tuple[np.ndarray, np.ndarray]:
         assert self.x_min is not None and self.x_max is not None
@@ -217,6 +222,7 @@ class MapStd(_Affine):
         a = _matrix(data, f"MapStd layer {self.name!r}")
         self.mean = a.mean(axis=0)
         self.std = a.std(axis=0, ddof=1) if len(a) > 1 else np.zeros(a.shape[1])
+        self._ready(a.shape[1])
 
     def _forward_map(self) -> tuple[np.ndarray, np.ndarray]:
         assert self.mean is not None and self.std is not None
@@ -279,6 +285,7 @@ class RemoveConstantRows(Layer):
             raise ValueError(f"RemoveConstantRows layer {self.name!r}: every one of the "
                              f"{a.shape[1]} features is constant in the data")
         self._set(keep.tolist(), a.shape[1])
+        self.build((1, a.shape[1]), np.random.default_rng(0))  # usable alone, as Keras's
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """(batch, number of kept features); known only once adapted."""
