@@ -142,7 +142,10 @@ def test_matches_the_paper_on_a_network(rng: np.random.Generator) -> None:
 
     want = moller(fun, flatten_params(model), 25)
     model.fit(x, y, epochs=25, verbose=0)
-    np.testing.assert_allclose(flatten_params(model), want[-1], rtol=1e-9, atol=1e-12)
+    # The two evaluate the same objective through different arrays, whose BLAS products
+    # may round differently in the last bit (alignment picks the kernel); 25 iterations
+    # amplify that to ~1e-10 at worst, while a wrong step is wrong at the first digits.
+    np.testing.assert_allclose(flatten_params(model), want[-1], rtol=1e-7, atol=1e-10)
     assert len(model.history.history["loss"]) == 25
 
 
