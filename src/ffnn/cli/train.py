@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from .data import (
     read_csv,
     regression_targets,
 )
+from .files import check_output
 from .model import Spec, build_model, loss_for, scores
 
 __all__ = ["DEFAULT_DATA", "TrainingData", "load_training_data", "run_train", "split_rows"]
@@ -127,15 +127,6 @@ def _optimizer(solver: str, learning_rate: float | None) -> Any:
         raise CLIError(f"--learning-rate does not apply to solver {solver!r} ({exc})") from None
 
 
-def _check_out(path: str) -> None:
-    """Fail before training, not after, if the model cannot be written."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise CLIError(f"--out {path} is a directory; give a file name")
-    if not os.path.isdir(folder):
-        raise CLIError(f"--out {path}: folder {folder} does not exist")
-
-
 def _describe(args: argparse.Namespace, data: TrainingData, n: tuple[int, int]) -> str:
     n_out = len(data.classes) if data.classes is not None else 1
     sizes = "-".join(str(s) for s in [len(data.features), *args.hidden, n_out])
@@ -197,7 +188,7 @@ def run_train(args: argparse.Namespace) -> int:
     """The ``train`` subcommand."""
     from .. import io as model_io
 
-    _check_out(args.out)
+    check_output(args.out, "--out", {"data": args.data})
     optimizer = _optimizer(args.solver, args.learning_rate)
     data = load_training_data(args)
     if args.early_stopping and args.validation == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from typing import Any, TextIO
@@ -20,6 +21,7 @@ from .data import (
     read_csv,
     regression_targets,
 )
+from .files import check_output, write_text
 from .model import Spec, load_model, predict_labels, scores
 
 __all__ = ["feature_matrix", "run_evaluate", "run_info", "run_predict"]
@@ -80,6 +82,8 @@ def _write_predictions(out: TextIO, table: Table, column: str, labels: list[str]
 
 def run_predict(args: argparse.Namespace) -> int:
     """The ``predict`` subcommand."""
+    if args.out is not None:
+        check_output(args.out, "--out", {"model": args.model, "data": args.data})
     model, spec = _load(args.model)
     table = read_csv(args.data)
     labels = predict_labels(model, spec, feature_matrix(table, spec, {spec.target}))
@@ -87,11 +91,9 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.out is None:
         _write_predictions(sys.stdout, table, column, labels)
         return 0
-    try:
-        with open(args.out, "w", newline="", encoding="utf-8") as fh:
-            _write_predictions(fh, table, column, labels)
-    except OSError as exc:
-        raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    text = io.StringIO()
+    _write_predictions(text, table, column, labels)
+    write_text(args.out, text.getvalue())
     print(f"wrote {len(labels)} predictions ({column!r}) to {args.out}")
     return 0
 

@@ -122,7 +122,9 @@ def save(model: Sequential, path: str | os.PathLike[str],
         A built model; its weights, architecture, compile settings, optimiser state and
         history are saved.
     path : str or path-like
-        The file to write (replaced atomically if it exists).
+        The file to write, replaced atomically if it exists. Only a regular file is
+        replaced; a symbolic link is followed (the file it points at is replaced and the
+        link stays); see :mod:`ffnn.io.atomic`.
     metadata : dict, optional
         Any JSON-serialisable dict, returned as ``model.metadata`` by :func:`load`.
         None saves the model's own ``metadata`` attribute (empty for a new model).
@@ -132,7 +134,10 @@ def save(model: Sequential, path: str | os.PathLike[str],
     ValueError
         If the model is not built, uses a layer, activation, initializer, regularizer,
         loss or metric that is a plain Python callable (not in ffnn's registries), or
-        ``metadata`` is not JSON-serialisable.
+        ``metadata`` is not JSON-serialisable; if ``path`` is empty, a dangling symbolic
+        link, or names a directory, device, FIFO or socket.
+    OSError
+        If the file cannot be written (its folder is missing or read-only, ...).
     """
     atomic_write(os.fspath(path), encode(model, metadata, model.history, None))
 
