@@ -24,11 +24,13 @@ __all__ = [
     "class_names",
     "encode_labels",
     "infer_task",
+    "is_missing",
     "listing",
     "numeric_column",
     "numeric_matrix",
     "read_csv",
     "regression_targets",
+    "standardise",
 ]
 
 #: Task inference: an integer-valued target with at most this many distinct values
@@ -38,6 +40,23 @@ MAX_INFERRED_CLASSES = 20
 
 class CLIError(Exception):
     """A user error: ``main`` prints ``ffnn: error: <message>`` and exits with status 2."""
+
+
+#: The cells that mean "missing", compared without case and surrounding spaces: pandas'
+#: and R's usual markers. They are refused in every column, features and targets alike.
+MISSING_MARKERS = frozenset({"", "nan", "-nan", "+nan", "na", "n/a", "null", "none"})
+_MISSING_HELP = ("missing values are not supported: empty cells and NaN, NA, N/A, null "
+                 "and None, in any case, all count as missing")
+
+
+def is_missing(cell: str) -> bool:
+    """Whether a cell is a missing-value marker (see :data:`MISSING_MARKERS`)."""
+    return cell.strip().lower() in MISSING_MARKERS
+
+
+def _missing(where: str, cell: str) -> CLIError:
+    what = "empty cell" if not cell.strip() else f"missing value {cell.strip()!r}"
+    return CLIError(f"{where}: {what} ({_MISSING_HELP})")
 
 
 @dataclass
@@ -169,7 +188,8 @@ def read_csv(path: str) -> Table:
 def numeric_column(table: Table, name: str, role: str = "feature") -> np.ndarray:
     """Column ``name`` as float64; a CLIError naming the first bad cell otherwise.
 
-    Empty cells, text, NaN and infinities are all rejected.
+    Missing values (:func:`is_missing`), text, infinities and numbers beyond float64's
+    range are all rejected.
     """
     cells = table.column(name)
     try:
@@ -180,14 +200,15 @@ def numeric_column(table: Table, name: str, role: str = "feature") -> np.ndarray
         return values
     for i, cell in enumerate(cells):
         where = table.where(i, name)
-        if not cell:
-            raise CLIError(f"{where}: empty cell (missing values are not supported)")
+        if is_missing(cell):
+            raise _missing(where, cell)
         if not _is_number(cell):
             raise CLIError(f"{role} column {name!r} is not numeric: {where} holds {cell!r}")
-        if math.isnan(float(cell)):
-            raise CLIError(f"{where}: NaN (missing values are not supported)")
         if not math.isfinite(float(cell)):
-            raise CLIError(f"{where}: infinite value {cell!r}")
+            if "inf" in cell.lower():
+                raise CLIError(f"{where}: infinite value {cell!r}")
+            raise CLIError(f"{where}: {cell} overflows float64 (the largest float64 is "
+                           f"{np.finfo(np.float64).max:.4g})")
     raise AssertionError("unreachable: a column failed to convert but no cell is bad")
 
 
@@ -236,8 +257,8 @@ def _label_key(label: str) -> tuple[int, Decimal, str]:
 def _target_cells(table: Table, target: str) -> list[str]:
     cells = table.column(target)
     for i, cell in enumerate(cells):
-        if not cell:
-            raise CLIError(f"{table.where(i, target)}: empty target cell")
+        if is_missing(cell):
+            raise _missing(f"{table.where(i, target)} (the target)", cell)
     return cells
 
 
@@ -296,7 +317,8 @@ def encode_labels(table: Table, target: str, classes: Sequence[str]) -> np.ndarr
 
 
 def regression_targets(table: Table, target: str) -> np.ndarray:
-    """The target column as float64 values; a CLIError naming a non-numeric cell."""
+    """The target column as float64 values; a CLIError naming a non-numeric cell or a
+    value of :data:`TARGET_LIMIT` or more in absolute value."""
     cells = _target_cells(table, target)
     for i, cell in enumerate(cells):
         if not _is_number(cell):
@@ -304,8 +326,51 @@ def regression_targets(table: Table, target: str) -> np.ndarray:
                 f"target column {target!r} is not numeric ({table.where(i, target)} holds "
                 f"{cell!r}), so it cannot be regressed"
             )
-    return numeric_column(table, target, role="target")
+    values = numeric_column(table, target, role="target")
+    big = np.flatnonzero(np.abs(values) >= TARGET_LIMIT)
+    if len(big):
+        i = int(big[0])
+        raise CLIError(
+            f"{table.where(i, target)}: target value {cells[i]} is too large to regress; "
+            f"targets must stay below {TARGET_LIMIT:.0e} in absolute value so that "
+            "squared errors (mse) fit in float64: rescale the column, e.g. to other units"
+        )
+    return values
 
+
+def standardise(x: np.ndarray, scaler: Scaler, dtype: Any, table: Table | None,
+                names: Sequence[str], role: str = "feature") -> np.ndarray:
+    """``scaler.transform(x)``, checked to fit the model's dtype.
+
+    A value can be a finite float64 and still overflow the network: ``1e308`` in a
+    float32 model's input, or a value far outside the range the scaler was fitted on.
+    A CLIError names the first such cell by file, line and column (``table`` holds the
+    rows of ``x`` in order; ``names`` its columns), says that it overflows the dtype
+    and gives the standardised value and the dtype's limit.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = scaler.transform(x)
+    limit = float(np.finfo(dtype).max)
+    bad = ~np.isfinite(z) | (np.abs(z) > limit)
+    if not np.any(bad):
+        return z
+    i, j = (int(k) for k in np.argwhere(bad)[0])
+    if table is not None:
+        where, cell = table.where(i, names[j]), table.rows[i][table.index(names[j])].strip()
+    else:
+        where, cell = f"row {i + 1}, {role} {names[j]!r}", f"{x[i, j]:.6g}"
+    name = np.dtype(dtype).name
+    shown = f"{z[i, j]:.4g}" if np.isfinite(z[i, j]) else "beyond float64"
+    raise CLIError(
+        f"{where}: {cell} overflows the model's {name} once standardised ((x - mean) / "
+        f"scale = {shown}, with the training mean {scaler.mean[j]:.4g} and scale "
+        f"{scaler.scale[j]:.4g}; the largest {name} is {limit:.4g})"
+    )
+
+
+#: Regression targets must stay below this in absolute value, so that squared errors
+#: (the mse ffnn reports in the target's units) fit in float64.
+TARGET_LIMIT = 1e150
 
 #: Scaler entries must stay below this in absolute value (and be finite float64), so
 #: that standardising and un-standardising values cannot overflow.

@@ -16,12 +16,14 @@ from ..training.callbacks import EarlyStopping
 from .data import (
     CLIError,
     Scaler,
+    Table,
     class_names,
     encode_labels,
     infer_task,
     numeric_matrix,
     read_csv,
     regression_targets,
+    standardise,
 )
 from .files import check_output
 from .model import Spec, build_model, loss_for, scores
@@ -46,6 +48,7 @@ class TrainingData:
     classes: list[str] | None
     source: str
     test: tuple[np.ndarray, np.ndarray] | None = None
+    table: Table | None = None
 
 
 def _default_data(args: argparse.Namespace) -> TrainingData:
@@ -87,7 +90,7 @@ def load_training_data(args: argparse.Namespace) -> TrainingData:
         y = encode_labels(table, args.target, classes)
     else:
         y = regression_targets(table, args.target)
-    return TrainingData(x, y, features, args.target, task, classes, args.data)
+    return TrainingData(x, y, features, args.target, task, classes, args.data, table=table)
 
 
 def split_rows(data: TrainingData, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -203,9 +206,13 @@ def run_train(args: argparse.Namespace) -> int:
                         args.activation, data.task, args.seed)
     model.compile(optimizer, spec.loss, metrics=["accuracy" if data.classes else "r2"])
     print(_describe(args, data, (len(tr), len(va))), flush=True)
-    sets = {"train": (spec.scaler.transform(data.x[tr]), data.y[tr])}
+    z = standardise(data.x, spec.scaler, model.dtype, data.table, data.features)
+    if target_scaler is not None:  # validation targets far outside the training range
+        standardise(data.y.reshape(-1, 1), target_scaler, model.dtype, data.table,
+                    [data.target], role="target")
+    sets = {"train": (z[tr], data.y[tr])}
     if len(va):
-        sets["validation"] = (spec.scaler.transform(data.x[va]), data.y[va])
+        sets["validation"] = (z[va], data.y[va])
     if data.test is not None:
         sets["test"] = (spec.scaler.transform(data.test[0]), data.test[1])
     history = _fit(args, model, spec, sets["train"], sets.get("validation"))

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import numpy as np
@@ -20,6 +21,7 @@ from .data import (
     numeric_matrix,
     read_csv,
     regression_targets,
+    standardise,
 )
 from .files import check_output, write_text
 from .model import Spec, load_model, predict_labels, scores
@@ -27,8 +29,9 @@ from .model import Spec, load_model, predict_labels, scores
 __all__ = ["feature_matrix", "run_evaluate", "run_info", "run_predict"]
 
 
-def feature_matrix(table: Table, spec: Spec, extra: set[str]) -> np.ndarray:
-    """The model's feature columns of ``table``, by name, standardised.
+def feature_matrix(table: Table, spec: Spec, extra: set[str], dtype: Any) -> np.ndarray:
+    """The model's feature columns of ``table``, by name, standardised, each value
+    checked to fit ``dtype`` (the model's) once standardised.
 
     The table must hold every feature column; besides them only the columns in
     ``extra`` (the target) are allowed, so that a file meant for another model is
@@ -46,7 +49,13 @@ def feature_matrix(table: Table, spec: Spec, extra: set[str]) -> np.ndarray:
             f"{table.path} has column(s) the model was not trained on: {listing(unknown)} "
             f"(its features are {listing(spec.features)}; its target is {spec.target!r})"
         )
-    return spec.scaler.transform(numeric_matrix(table, spec.features))
+    raw = numeric_matrix(table, spec.features)
+    return standardise(raw, spec.scaler, dtype, table, spec.features)
+
+
+def _lines(table: Table) -> Callable[[int], str]:
+    """Names data row i by its file and line, for messages."""
+    return lambda i: f"{table.path}, line {table.lines[i]}"
 
 
 def _load(path: str) -> tuple[Sequential, Spec]:
@@ -60,13 +69,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     table = read_csv(args.data)
     target = args.target or spec.target
     table.index(target, "target column")
-    x = feature_matrix(table, spec, {target})
+    x = feature_matrix(table, spec, {target}, model.dtype)
     if spec.task == "classify":
         assert spec.classes is not None
         y = encode_labels(table, target, spec.classes)
     else:
         y = regression_targets(table, target)
-    results = scores(model, spec, x, y)
+    results = scores(model, spec, x, y, _lines(table))
     print(f"{len(table)} rows of {args.data}, target {target!r} ({spec.task})")
     for name, value in results.items():
         print(f"{name}: {value:.4f}")
@@ -86,7 +95,8 @@ def run_predict(args: argparse.Namespace) -> int:
         check_output(args.out, "--out", {"model": args.model, "data": args.data})
     model, spec = _load(args.model)
     table = read_csv(args.data)
-    labels = predict_labels(model, spec, feature_matrix(table, spec, {spec.target}))
+    x = feature_matrix(table, spec, {spec.target}, model.dtype)
+    labels = predict_labels(model, spec, x, _lines(table))
     column = spec.target if spec.target not in table.columns else f"{spec.target}_predicted"
     if args.out is None:
         _write_predictions(sys.stdout, table, column, labels)
