@@ -192,3 +192,43 @@ def test_defect_14_evaluate_refuses_a_missing_target(
     code, out, err = _run(capsys, "predict", str(classifier), str(data))
     assert code == 0, err  # predict ignores a target column, missing cells and all
     assert len(out.splitlines()) == 3
+
+
+# ------------------------------------------------------------------- #5 divergence
+def _linear3(path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (60, 3))
+    return _write(path, ["a", "b", "c", "y"], [[*r, t] for r, t in zip(x, x @ [1, 2, 3],
+                                                                        strict=True)])
+
+
+def test_defect_05_a_run_diverging_at_once_saves_nothing_and_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """issue 11 #5: `--solver sgd --learning-rate 1e6` exited 0, printed `mse nan` and
+    RuntimeWarnings and saved a model that predict/evaluate/info refused. With no finite
+    epoch nothing is saved, and the run ends with one clear line and exit 2."""
+    model = tmp_path / "m.safetensors"
+    code, out, err = _run(capsys, "train", "-q", str(_linear3(tmp_path / "d.csv")), "--target",
+                          "y", "--solver", "sgd", "--learning-rate", "1e6", "--out", str(model))
+    _assert_user_error(code, err, "training diverged: the loss became nan in epoch 1",
+                       "nothing was saved", "--learning-rate")
+    assert not model.exists() and "nan" not in out
+
+
+def test_defect_05_a_run_diverging_later_saves_its_best_finite_weights_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run that had finite epochs before diverging saves the best of them, says so in
+    its one error line (exit 2), and the file works with predict, evaluate and info."""
+    data = _linear3(tmp_path / "d.csv")
+    model = tmp_path / "m.safetensors"
+    code, _, err = _run(capsys, "train", "-q", str(data), "--target", "y", "--solver", "sgd",
+                        "--learning-rate", "100", "--out", str(model))
+    _assert_user_error(code, err, "training diverged", "in epoch 2",
+                       "saved the weights of epoch 1 (val_loss", f"to {model}")
+    for argv in (["predict", str(model), str(data)], ["evaluate", str(model), str(data)],
+                 ["info", str(model)]):
+        code, out, err = _run(capsys, *argv)
+        assert code == 0 and err == "", err
+    assert "diverged: the loss became inf in epoch 2; restored the weights of epoch 1" in out

@@ -28,6 +28,7 @@ __all__ = [
     "build_model",
     "load_model",
     "loss_for",
+    "number",
     "outputs",
     "predict_labels",
     "scores",
@@ -206,6 +207,12 @@ def _ensure_loss(model: Sequential, loss: str) -> None:
 
 #: Names the place of row i in messages (e.g. "data.csv, line 7"); None: "row i + 1".
 Where = Callable[[int], str] | None
+
+
+def number(value: float) -> str:
+    """A score as printed: 4 decimals, or 4 significant digits in exponent form for
+    magnitudes of a million and more (a diverging run's mse is not 30 digits long)."""
+    return f"{value:.4f}" if abs(value) < 1e6 else f"{value:.4e}"
 
 
 def outputs(model: Sequential, x: np.ndarray, where: Where = None) -> np.ndarray:

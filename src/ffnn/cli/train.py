@@ -12,7 +12,7 @@ import numpy as np
 from .. import datasets
 from .. import optimizers as optimizers_mod
 from ..training import Sequential
-from ..training.callbacks import EarlyStopping
+from ..training.callbacks import Callback, EarlyStopping
 from .data import (
     CLIError,
     Scaler,
@@ -26,9 +26,10 @@ from .data import (
     standardise,
 )
 from .files import check_output
-from .model import Spec, build_model, loss_for, scores
+from .model import Spec, build_model, loss_for, number, scores
 
-__all__ = ["DEFAULT_DATA", "TrainingData", "load_training_data", "run_train", "split_rows"]
+__all__ = ["DEFAULT_DATA", "DivergenceGuard", "TrainingData", "load_training_data", "run_train",
+           "split_rows"]
 
 #: Name of the built-in data set ``ffnn train`` uses without DATA.csv.
 DEFAULT_DATA = "digits"
@@ -141,26 +142,88 @@ def _describe(args: argparse.Namespace, data: TrainingData, n: tuple[int, int]) 
             f"on {n[0]} rows of {data.source}{val}")
 
 
+class DivergenceGuard(Callback):
+    """Keep the weights of the best epoch whose losses and weights are all finite, and
+    stop at the first epoch where any is not (a diverging run).
+
+    ``best`` is judged by ``val_loss`` when there is a validation set, else ``loss``.
+    At the end of a diverged run the best finite weights are put back (if any epoch had
+    them); :attr:`diverged_at`, :attr:`best_epoch` and :attr:`best_value` say what
+    happened. It runs last, so it also repairs non-finite weights that another
+    callback restored.
+    """
+
+    def __init__(self, monitor: str) -> None:
+        self.monitor = monitor
+        self.best_value = math.inf
+        self.best_epoch: int | None = None
+        self.diverged_at: int | None = None
+        self.bad_value = math.nan
+        self._weights: list[np.ndarray] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Snapshot an improved finite epoch; stop training on a non-finite one."""
+        logs = logs or {}
+        values = [float(v) for k, v in logs.items() if k.endswith("loss")]
+        weights = self.model.get_weights()
+        if not all(math.isfinite(v) for v in values) or not all(
+            np.isfinite(w).all() for w in weights
+        ):
+            self.diverged_at = epoch + 1
+            self.bad_value = next((v for v in values if not math.isfinite(v)), math.nan)
+            self.model.stop_training = True
+            return
+        value = float(logs.get(self.monitor, logs.get("loss", math.inf)))
+        if value < self.best_value or self._weights is None:
+            self.best_value, self.best_epoch, self._weights = value, epoch + 1, weights
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        """Put the best finite weights back when the final ones are not finite."""
+        final_ok = all(np.isfinite(w).all() for w in self.model.get_weights())
+        if self.diverged_at is None and not final_ok:
+            self.diverged_at = self.best_epoch or 1
+        if self.diverged_at is not None and self._weights is not None:
+            self.model.set_weights(self._weights)
+            self.model.stop_reason = (
+                f"diverged: the loss became {self.bad_value} in epoch {self.diverged_at}; "
+                f"restored the weights of epoch {self.best_epoch}")
+
+
 def _fit(args: argparse.Namespace, model: Sequential, spec: Spec, train: tuple[Any, Any],
-         val: tuple[Any, Any] | None) -> Any:
-    callbacks = []
+         val: tuple[Any, Any] | None) -> tuple[Any, DivergenceGuard]:
+    callbacks: list[Callback] = []
     if args.early_stopping:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=args.patience,
                                        restore_best_weights=True))
-    return model.fit(
-        train[0], spec.fit_targets(train[1]),
-        epochs=args.epochs, batch_size=args.batch_size,
-        validation_data=None if val is None else (val[0], spec.fit_targets(val[1])),
-        callbacks=callbacks, verbose=0 if args.quiet else 1, seed=args.seed,
-    )
+    guard = DivergenceGuard("val_loss" if val is not None else "loss")
+    callbacks.append(guard)
+    with np.errstate(all="ignore"):  # a diverging run is reported by the guard
+        history = model.fit(
+            train[0], spec.fit_targets(train[1]),
+            epochs=args.epochs, batch_size=args.batch_size,
+            validation_data=None if val is None else (val[0], spec.fit_targets(val[1])),
+            callbacks=callbacks, verbose=0 if args.quiet else 1, seed=args.seed,
+        )
+    return history, guard
+
+
+def _diverged(args: argparse.Namespace, guard: DivergenceGuard) -> str:
+    """The one-line report of a diverged run (after its best weights were saved)."""
+    hint = ("try a smaller --learning-rate" if args.learning_rate is not None
+            else "try another --solver or a smaller --learning-rate")
+    head = f"training diverged: the loss became {guard.bad_value} in epoch {guard.diverged_at}"
+    if guard.best_epoch is None:
+        return f"{head} and no epoch had finite weights, so nothing was saved ({hint})"
+    return (f"{head}; saved the weights of epoch {guard.best_epoch} ({guard.monitor} "
+            f"{guard.best_value:.4g}), the best finite ones, to {args.out} ({hint})")
 
 
 def _report(results: dict[str, dict[str, float]], rows: dict[str, int]) -> None:
     for name, values in results.items():
-        text = "  ".join(f"{k} {v:.4f}" for k, v in values.items())
+        text = "  ".join(f"{k} {number(v)}" for k, v in values.items())
         print(f"{name:<11} {text}  ({rows[name]} rows)")
     if "test" in results and "accuracy" in results["test"]:
-        print(f"test accuracy: {results['test']['accuracy']:.4f}")
+        print(f"test accuracy: {number(results['test']['accuracy'])}")
 
 
 def _finite(value: Any) -> Any:
@@ -215,7 +278,9 @@ def run_train(args: argparse.Namespace) -> int:
         sets["validation"] = (z[va], data.y[va])
     if data.test is not None:
         sets["test"] = (spec.scaler.transform(data.test[0]), data.test[1])
-    history = _fit(args, model, spec, sets["train"], sets.get("validation"))
+    history, guard = _fit(args, model, spec, sets["train"], sets.get("validation"))
+    if guard.diverged_at is not None and guard.best_epoch is None:
+        raise CLIError(_diverged(args, guard))
     results = {name: scores(model, spec, *xy) for name, xy in sets.items()}
     rows = {name: len(xy[1]) for name, xy in sets.items()}
     _report(results, rows)
@@ -224,5 +289,7 @@ def run_train(args: argparse.Namespace) -> int:
         model_io.save(model, args.out, metadata=spec.to_metadata())
     except OSError as exc:
         raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    if guard.diverged_at is not None:
+        raise CLIError(_diverged(args, guard))
     print(f"saved the model to {args.out}")
     return 0

@@ -24,7 +24,7 @@ from .data import (
     standardise,
 )
 from .files import check_output, write_text
-from .model import Spec, load_model, predict_labels, scores
+from .model import Spec, load_model, number, predict_labels, scores
 
 __all__ = ["feature_matrix", "run_evaluate", "run_info", "run_predict"]
 
@@ -78,7 +78,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     results = scores(model, spec, x, y, _lines(table))
     print(f"{len(table)} rows of {args.data}, target {target!r} ({spec.task})")
     for name, value in results.items():
-        print(f"{name}: {value:.4f}")
+        print(f"{name}: {number(value)}")
     return 0
 
 
