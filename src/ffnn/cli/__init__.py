@@ -20,6 +20,7 @@ from ..nn.activations import ACTIVATIONS
 from ..optim import OPTIMIZERS
 from .data import MAX_INFERRED_CLASSES, CLIError
 from .model import TASKS
+from .text import printable
 
 __all__ = ["build_parser", "main"]
 
@@ -262,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _error(message: str) -> int:
-    print(f"ffnn: error: {message}", file=sys.stderr)
+    print(f"ffnn: error: {printable(message)}", file=sys.stderr)
     return 2
 
 

@@ -8,6 +8,7 @@ from ..io.onnx import OPSET, export_onnx
 from .data import CLIError
 from .files import check_output
 from .model import load_model
+from .text import printable
 
 __all__ = ["run_export"]
 
@@ -28,7 +29,7 @@ def run_export(args: argparse.Namespace) -> int:
     from ..io.onnx.graph import describe  # imports onnx, present once exported
 
     graph = proto.graph
-    print(f"wrote {args.out} (ONNX opset {OPSET}): input "
+    print(printable(f"wrote {args.out} (ONNX opset {OPSET}): input "
           f"{', '.join(describe(v) for v in graph.input)}; output(s) "
-          f"{', '.join(describe(v) for v in graph.output)}")
+          f"{', '.join(describe(v) for v in graph.output)}"))
     return 0

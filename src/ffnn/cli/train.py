@@ -27,6 +27,7 @@ from .data import (
 )
 from .files import check_output
 from .model import Spec, build_model, loss_for, number, scores
+from .text import printable
 
 __all__ = ["DEFAULT_DATA", "DivergenceGuard", "TrainingData", "load_training_data", "run_train",
            "split_rows"]
@@ -268,7 +269,7 @@ def run_train(args: argparse.Namespace) -> int:
     model = build_model(len(data.features), len(data.classes or [0]), args.hidden,
                         args.activation, data.task, args.seed)
     model.compile(optimizer, spec.loss, metrics=["accuracy" if data.classes else "r2"])
-    print(_describe(args, data, (len(tr), len(va))), flush=True)
+    print(printable(_describe(args, data, (len(tr), len(va)))), flush=True)
     z = standardise(data.x, spec.scaler, model.dtype, data.table, data.features)
     if target_scaler is not None:  # validation targets far outside the training range
         standardise(data.y.reshape(-1, 1), target_scaler, model.dtype, data.table,
@@ -291,5 +292,5 @@ def run_train(args: argparse.Namespace) -> int:
         raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     if guard.diverged_at is not None:
         raise CLIError(_diverged(args, guard))
-    print(f"saved the model to {args.out}")
+    print(printable(f"saved the model to {args.out}"))
     return 0

@@ -25,6 +25,7 @@ from .data import (
 )
 from .files import check_output, write_text
 from .model import Spec, load_model, number, predict_labels, scores
+from .text import printable
 
 __all__ = ["feature_matrix", "run_evaluate", "run_info", "run_predict"]
 
@@ -76,7 +77,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         y = regression_targets(table, target)
     results = scores(model, spec, x, y, _lines(table))
-    print(f"{len(table)} rows of {args.data}, target {target!r} ({spec.task})")
+    print(printable(f"{len(table)} rows of {args.data}, target {target!r} ({spec.task})"))
     for name, value in results.items():
         print(f"{name}: {number(value)}")
     return 0
@@ -99,12 +100,16 @@ def run_predict(args: argparse.Namespace) -> int:
     labels = predict_labels(model, spec, x, _lines(table))
     column = spec.target if spec.target not in table.columns else f"{spec.target}_predicted"
     if args.out is None:
+        if sys.stdout.isatty():  # a terminal: make control characters visible
+            table = Table(table.path, [printable(c) for c in table.columns],
+                          [[printable(c) for c in row] for row in table.rows], table.lines)
+            column, labels = printable(column), [printable(v) for v in labels]
         _write_predictions(sys.stdout, table, column, labels)
         return 0
     text = io.StringIO()
     _write_predictions(text, table, column, labels)
     write_text(args.out, text.getvalue())
-    print(f"wrote {len(labels)} predictions ({column!r}) to {args.out}")
+    print(printable(f"wrote {len(labels)} predictions ({column!r}) to {args.out}"))
     return 0
 
 
@@ -151,13 +156,12 @@ def _spec_lines(spec: Spec) -> list[str]:
 def run_info(args: argparse.Namespace) -> int:
     """The ``info`` subcommand: architecture, parameter count and training summary."""
     model, metadata = load_model(args.model)
-    print(f"file: {args.model}")
-    print(model.summary())
+    lines = [f"file: {args.model}", model.summary()]
     try:
-        lines = _spec_lines(Spec.from_metadata(metadata, model, args.model))
+        lines += _spec_lines(Spec.from_metadata(metadata, model, args.model))
     except CLIError as exc:
-        lines = [f"metadata:    {exc}"]
+        lines.append(f"metadata:    {exc}")
         if metadata:
             lines.append(f"raw:         {json.dumps(metadata)[:500]}")
-    print("\n".join(lines))
+    print(printable("\n".join(lines), keep_newlines=True))  # names come from the file
     return 0
