@@ -209,3 +209,15 @@ def test_defect_04_predictions_are_written_atomically(
     code, _, err = _run(capsys, "predict", str(model), str(data), "--out", str(out))
     assert code == 0, err
     assert out.read_text() == stdout
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_csv_input_that_is_a_device_is_refused(device: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The same kind of defect on the reading side: /dev/zero as DATA.csv was read
+    forever (the model reader already refused non-regular files)."""
+    if not os.path.exists(device):
+        pytest.skip(f"no {device}")
+    code, _, err = _run(capsys, "train", device, "--target", "y",
+                          "--out", str(tmp_path / "m.safetensors"))
+    _assert_user_error(code, err, f"{device} is a device or socket, not a CSV file")

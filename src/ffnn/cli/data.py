@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -164,13 +166,19 @@ def read_csv(path: str) -> Table:
     """Read a CSV file with a header row.
 
     Blank lines are skipped; every other row must have as many cells as the header.
+    A regular file or a pipe (``/dev/stdin``, ``<(command)``) is read; a device is
+    refused (``/dev/zero`` would never end, a terminal would wait for typing).
 
     Raises
     ------
     CLIError
-        Missing or unreadable file, empty file, no header, no data rows, ragged rows.
+        Missing or unreadable file, a device, empty file, no header, no data rows,
+        ragged rows.
     """
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+            raise CLIError(f"{path} is a device or socket, not a CSV file")
         with open(path, newline="", encoding="utf-8-sig") as fh:
             return _parse(path, fh)
     except FileNotFoundError:
