@@ -46,8 +46,8 @@ The CSV file needs a header row; every column but the target must be numeric, an
 cell may be missing (empty, NaN, NA, N/A, null or None, in any case). The features are
 standardised (mean 0, standard deviation 1 on the training rows); the scaler, the
 feature and class names and a summary of the run are stored in the model file. Without
-DATA.csv, ffnn train classifies scikit-learn's
-digits, holding out 25% as a test set, and prints the test accuracy.
+DATA.csv, ffnn train classifies scikit-learn's digits, holding out 25% as a test set,
+and prints the test accuracy.
 
 Task: without --task, the target is classified when any value is not a number, or
 when all values are integers with at most {MAX_INFERRED_CLASSES} distinct values, and
