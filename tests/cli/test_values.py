@@ -232,3 +232,24 @@ def test_defect_05_a_run_diverging_later_saves_its_best_finite_weights_and_says_
         code, out, err = _run(capsys, *argv)
         assert code == 0 and err == "", err
     assert "diverged: the loss became inf in epoch 2; restored the weights of epoch 1" in out
+
+
+@pytest.mark.parametrize("rate", ["1e6", "100"])
+def test_defect_05_divergence_with_early_stopping_still_saves_finite_weights(
+    rate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --early-stopping (whose restore could leave non-finite weights when the
+    first loss is already infinite, issue 11 #9) the file written is still loadable,
+    or nothing is written; the exit status is 2 either way."""
+    data = _linear3(tmp_path / "d.csv")
+    model = tmp_path / "m.safetensors"
+    code, _, err = _run(capsys, "train", "-q", str(data), "--target", "y", "--solver", "sgd",
+                        "--learning-rate", rate, "--early-stopping", "--out", str(model))
+    _assert_user_error(code, err, "training diverged")
+    assert model.exists() == (rate == "100")
+    if model.exists():
+        assert "saved the weights of epoch" in err
+        code, _, err = _run(capsys, "evaluate", str(model), str(data))
+        assert code == 0, err
+    else:
+        assert "nothing was saved" in err

@@ -200,3 +200,23 @@ def test_defect_03_same_file_sees_links_and_spellings(tmp_path: Path,
     assert not same_file("other.csv", data)
     assert same_file("new.csv", "./new.csv")  # neither exists: compared as resolved paths
     assert resolve_target("soft.csv") == str(data)
+
+
+@pytest.mark.parametrize("name", ["ckpt.safetensors", "ckpt-{epoch:02d}.safetensors"])
+def test_defect_02_modelcheckpoint_checks_its_folder_before_the_first_epoch(
+    name: str, tmp_path: Path
+) -> None:
+    """issue 11 #2 for ModelCheckpoint: a missing folder failed only after the first
+    epoch had been trained; it now fails when training begins, formatted name or not."""
+    model = _model()
+    x = np.zeros((4, 3))
+    epochs: list[int] = []
+
+    class Count(ModelCheckpoint):
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            epochs.append(epoch)
+
+    with pytest.raises(ValueError, match="does not exist"):
+        model.fit(x, x[:, :2], epochs=2, verbose=0,
+                  callbacks=[Count(tmp_path / "missing" / name)])
+    assert epochs == []
