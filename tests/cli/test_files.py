@@ -221,3 +221,4 @@ def test_csv_input_that_is_a_device_is_refused(device: str, tmp_path: Path,
     code, _, err = _run(capsys, "train", device, "--target", "y",
                           "--out", str(tmp_path / "m.safetensors"))
     _assert_user_error(code, err, f"{device} is a device or socket, not a CSV file")
+

@@ -154,3 +154,42 @@ def test_random_mutations_of_a_valid_file_give_a_model_or_model_file_error(
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert np.all(np.isfinite(model.get_weights()[0]))
+
+
+_KEYS = st.one_of(st.text(max_size=3), st.integers(-2, 2), st.booleans(), st.none(),
+                  st.floats(allow_nan=False, width=16))
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**80), 2**80) | st.floats()
+    | st.text(st.characters(codec=None), max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner) | st.dictionaries(
+        _KEYS, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: NaN equals NaN, a tuple comes back as a list."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, (list, tuple)) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=200)
+@given(st.dictionaries(_KEYS, _VALUES, max_size=4))
+def test_defect_13_any_metadata_is_refused_at_save_or_loads_back_the_same(
+    metadata: dict[Any, Any]
+) -> None:
+    """issue 11 #13 as a property: whatever metadata is given, save either refuses it
+    with a ValueError (and writes nothing) or load returns exactly the same metadata."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "m.safetensors"
+        try:
+            save(_model(), path, metadata=metadata)
+        except ValueError:
+            assert not path.exists()
+            return
+        assert _same(metadata, load(path).metadata)
