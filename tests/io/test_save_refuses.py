@@ -193,3 +193,14 @@ def test_defect_13_any_metadata_is_refused_at_save_or_loads_back_the_same(
             assert not path.exists()
             return
         assert _same(metadata, load(path).metadata)
+
+
+@pytest.mark.parametrize("epoch", [-1, 1.5, "3", True])
+def test_defect_13_save_checkpoint_refuses_an_epoch_load_checkpoint_would_refuse(
+    epoch: Any, tmp_path: Path
+) -> None:
+    """The same kind of defect in checkpoints: `save_checkpoint(m, p, -1)` wrote a file
+    that load_checkpoint refused, and 1.5 was silently truncated to 1."""
+    with pytest.raises(ValueError, match="checkpoint epoch must be a non-negative integer"):
+        save_checkpoint(_model(), tmp_path / "c.safetensors", epoch)
+    assert not (tmp_path / "c.safetensors").exists()
