@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ffnn
 from ffnn.cli import main
@@ -122,3 +124,61 @@ def test_defect_15_predictions_keep_their_data_but_a_terminal_sees_escapes(
     code, out, err = _run(capsys, "predict", str(model), str(data))
     assert code == 0, err
     assert not any(raw in out for raw in RAW) and "y\\x1b[31m" in out
+
+
+_TRAINED: list[bytes] = []
+
+
+def _trained_file() -> bytes:
+    """A model file written by ffnn train (a classifier with its CLI record), once."""
+    if not _TRAINED:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as d:
+            data = Path(d) / "d.csv"
+            rng = np.random.default_rng(0)
+            data.write_text("a,b,y\n" + "\n".join(
+                f"{x:.3f},{z:.3f},{'cat' if x > 0 else 'dog'}"
+                for x, z in rng.normal(size=(20, 2))) + "\n")
+            assert main(["train", "-q", str(data), "--target", "y", "--hidden", "2",
+                         "--epochs", "1", "--out", str(Path(d) / "m.safetensors")]) == 0
+            _TRAINED.append((Path(d) / "m.safetensors").read_bytes())
+    return _TRAINED[0]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1, exclude_max=True),
+                          st.sampled_from(b'\x1b\x07\n\x9b"\\{}[],:0123456789abcdefnu')),
+                min_size=1, max_size=6),
+       st.sampled_from(["info", "predict"]))
+def test_mutated_model_files_through_the_cli_give_escaped_output_or_one_error_line(
+    edits: list[tuple[float, int]], command: str
+) -> None:
+    """issue 11 #15 and done-when, on the command line: a model file with random byte
+    edits (escape and JSON characters among them) makes `info` and `predict` print
+    only escaped text, or fail with one printable error line and exit 2."""
+    import contextlib
+    import tempfile
+    import warnings
+
+    raw = bytearray(_trained_file())
+    for where, value in edits:
+        raw[int(where * len(raw))] = value
+    with tempfile.TemporaryDirectory() as d:
+        model, data = Path(d) / "m.safetensors", Path(d) / "x.csv"
+        model.write_bytes(bytes(raw))
+        data.write_text("a,b\n0.5,-0.5\n")
+        out, err = io.StringIO(), io.StringIO()
+        argv = ["info", str(model)] if command == "info" else ["predict", str(model),
+                                                               str(data)]
+        with warnings.catch_warnings(), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            warnings.simplefilter("error")
+            code = main(argv)
+    if code == 2:
+        lines = err.getvalue().splitlines()
+        assert len(lines) == 1 and lines[0].isprintable(), err.getvalue()
+    else:
+        assert code == 0 and err.getvalue() == ""
+        if command == "info":
+            assert all(line.isprintable() for line in out.getvalue().splitlines())
