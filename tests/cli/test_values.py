@@ -211,7 +211,7 @@ def test_defect_05_a_run_diverging_at_once_saves_nothing_and_fails(
     model = tmp_path / "m.safetensors"
     code, out, err = _run(capsys, "train", "-q", str(_linear3(tmp_path / "d.csv")), "--target",
                           "y", "--solver", "sgd", "--learning-rate", "1e6", "--out", str(model))
-    _assert_user_error(code, err, "training diverged: the loss became nan in epoch 1",
+    _assert_user_error(code, err, "training diverged: the val_loss became nan in epoch 1",
                        "nothing was saved", "--learning-rate")
     assert not model.exists() and "nan" not in out
 
@@ -253,3 +253,27 @@ def test_defect_05_divergence_with_early_stopping_still_saves_finite_weights(
         assert code == 0, err
     else:
         assert "nothing was saved" in err
+
+
+@pytest.mark.parametrize("solver", ["adam", "rmsprop", "adagrad", "nadam", "sgd"])
+@pytest.mark.parametrize("rate", ["1e3", "1e5", "1e7"])
+def test_defect_05_no_learning_rate_leaves_an_unloadable_file(
+    solver: str, rate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The invariant behind issue 11 #5: whatever the run does, a file it leaves loads
+    with the default checks, weights and optimiser state alike (Adam at 1e7 once kept
+    finite weights but saved NaN moments, which ffnn.load refuses), and the run exits 0
+    only if it did not diverge."""
+    model = tmp_path / "m.safetensors"
+    code, _, err = _run(capsys, "train", "-q", str(_linear3(tmp_path / "d.csv")), "--target",
+                        "y", "--solver", solver, "--learning-rate", rate, "--epochs", "5",
+                        "--out", str(model))
+    assert code in (0, 2), err
+    if code == 2:
+        _assert_user_error(code, err, "training diverged")
+    if model.exists():
+        import ffnn
+
+        assert ffnn.load(model).built
+    else:
+        assert code == 2 and "nothing was saved" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -143,15 +144,30 @@ def _describe(args: argparse.Namespace, data: TrainingData, n: tuple[int, int]) 
             f"on {n[0]} rows of {data.source}{val}")
 
 
+def _all_finite(value: Any) -> bool:
+    """Whether every number in a (nested) state is finite."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind not in "fc" or bool(np.isfinite(value).all())
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_all_finite(v) for v in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return True
+
+
 class DivergenceGuard(Callback):
-    """Keep the weights of the best epoch whose losses and weights are all finite, and
-    stop at the first epoch where any is not (a diverging run).
+    """Keep the weights and optimiser state of the best epoch whose losses, weights and
+    optimiser state are all finite, and stop at the first epoch where any is not (a
+    diverging run).
 
     ``best`` is judged by ``val_loss`` when there is a validation set, else ``loss``.
-    At the end of a diverged run the best finite weights are put back (if any epoch had
-    them); :attr:`diverged_at`, :attr:`best_epoch` and :attr:`best_value` say what
-    happened. It runs last, so it also repairs non-finite weights that another
-    callback restored.
+    At the end of a diverged run the best finite weights and optimiser state are put
+    back (if any epoch had them), so the model can be saved and loaded again (a file
+    with non-finite optimiser moments is refused by ``ffnn.load``); :attr:`diverged_at`,
+    :attr:`what`, :attr:`best_epoch` and :attr:`best_value` say what happened. It runs
+    last, so it also repairs non-finite weights that another callback restored.
     """
 
     def __init__(self, monitor: str) -> None:
@@ -159,34 +175,46 @@ class DivergenceGuard(Callback):
         self.best_value = math.inf
         self.best_epoch: int | None = None
         self.diverged_at: int | None = None
-        self.bad_value = math.nan
+        self.what = "a weight became infinite or NaN"
         self._weights: list[np.ndarray] | None = None
+        self._state: dict[str, Any] | None = None
+
+    def _state_now(self) -> dict[str, Any] | None:
+        optimizer = self.model.optimizer
+        return None if optimizer is None or not optimizer.built else optimizer.state_dict()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Snapshot an improved finite epoch; stop training on a non-finite one."""
         logs = logs or {}
-        values = [float(v) for k, v in logs.items() if k.endswith("loss")]
-        weights = self.model.get_weights()
-        if not all(math.isfinite(v) for v in values) or not all(
-            np.isfinite(w).all() for w in weights
-        ):
-            self.diverged_at = epoch + 1
-            self.bad_value = next((v for v in values if not math.isfinite(v)), math.nan)
+        weights, state = self.model.get_weights(), self._state_now()
+        bad = next((f"the {k} became {float(logs[k])}" for k in sorted(logs, key=lambda
+                    k: k != "loss") if k.endswith("loss") and not math.isfinite(float(logs[k]))),
+                   None)
+        if bad is None and not _all_finite(weights):
+            bad = "a weight became infinite or NaN"
+        if bad is None and not _all_finite(state):
+            bad = "the optimiser's state became infinite or NaN"
+        if bad is not None:
+            self.diverged_at, self.what = epoch + 1, bad
             self.model.stop_training = True
             return
         value = float(logs.get(self.monitor, logs.get("loss", math.inf)))
         if value < self.best_value or self._weights is None:
             self.best_value, self.best_epoch, self._weights = value, epoch + 1, weights
+            self._state = copy.deepcopy(state)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         """Put the best finite weights back when the final ones are not finite."""
-        final_ok = all(np.isfinite(w).all() for w in self.model.get_weights())
-        if self.diverged_at is None and not final_ok:
+        if self.diverged_at is None and not (
+            _all_finite(self.model.get_weights()) and _all_finite(self._state_now())
+        ):
             self.diverged_at = self.best_epoch or 1
         if self.diverged_at is not None and self._weights is not None:
             self.model.set_weights(self._weights)
+            if self._state is not None:
+                self.model.optimizer.load_state_dict(self._state)
             self.model.stop_reason = (
-                f"diverged: the loss became {self.bad_value} in epoch {self.diverged_at}; "
+                f"diverged: {self.what} in epoch {self.diverged_at}; "
                 f"restored the weights of epoch {self.best_epoch}")
 
 
@@ -212,9 +240,9 @@ def _diverged(args: argparse.Namespace, guard: DivergenceGuard) -> str:
     """The one-line report of a diverged run (after its best weights were saved)."""
     hint = ("try a smaller --learning-rate" if args.learning_rate is not None
             else "try another --solver or a smaller --learning-rate")
-    head = f"training diverged: the loss became {guard.bad_value} in epoch {guard.diverged_at}"
+    head = f"training diverged: {guard.what} in epoch {guard.diverged_at}"
     if guard.best_epoch is None:
-        return f"{head} and no epoch had finite weights, so nothing was saved ({hint})"
+        return f"{head}, before any epoch ended with finite weights, so nothing was saved ({hint})"
     return (f"{head}; saved the weights of epoch {guard.best_epoch} ({guard.monitor} "
             f"{guard.best_value:.4g}), the best finite ones, to {args.out} ({hint})")
 
