@@ -158,7 +158,8 @@ def test_defect_07_large_targets_below_the_limit_get_finite_metrics(
 
 
 # ---------------------------------------------------------------- #14 missing cells
-MARKERS = ["", "NaN", "nan", "NAN", "NA", "na", "N/A", "null", "NULL", "None", "none", " NaN "]
+MARKERS = ["", "NaN", "nan", "NAN", "NA", "na", "N/A", "#N/A", "<NA>", "null", "NULL", "None",
+           "none", " NaN "]
 
 
 @pytest.mark.parametrize("marker", MARKERS)
@@ -277,3 +278,26 @@ def test_defect_05_no_learning_rate_leaves_an_unloadable_file(
         assert ffnn.load(model).built
     else:
         assert code == 2 and "nothing was saved" in err
+
+
+def test_defect_07_scores_beyond_float64_are_refused_not_printed_as_inf(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A model file whose target scaler is valid (scale 1e300 < 1e308) predicts values
+    whose squared errors exceed float64: evaluate refuses with one line naming the row,
+    instead of printing `mse inf`; predict, which needs no squares, still works."""
+    import ffnn
+
+    data = _regression(tmp_path / "d.csv", 1.0)
+    net = ffnn.Sequential([ffnn.Dense(1, input_dim=2)], seed=0)
+    net.build()
+    meta = {"format": 1, "task": "regress", "target": "y", "features": ["x1", "x2"],
+            "loss": "mse", "scaler": {"mean": [0.0, 0.0], "scale": [1.0, 1.0]},
+            "target_scaler": {"mean": [0.0], "scale": [1e300]}, "classes": None}
+    model = tmp_path / "m.safetensors"
+    ffnn.save(net, model, metadata={"ffnn_cli": meta})
+    code, _, err = _run(capsys, "evaluate", str(model), str(data))
+    _assert_user_error(code, err, "the errors of the predictions overflow float64",
+                       f"{data}, line ")
+    code, out, err = _run(capsys, "predict", str(model), str(data))
+    assert code == 0 and err == "" and len(out.splitlines()) == 41

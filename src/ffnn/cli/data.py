@@ -44,11 +44,15 @@ class CLIError(Exception):
     """A user error: ``main`` prints ``ffnn: error: <message>`` and exits with status 2."""
 
 
-#: The cells that mean "missing", compared without case and surrounding spaces: pandas'
-#: and R's usual markers. They are refused in every column, features and targets alike.
-MISSING_MARKERS = frozenset({"", "nan", "-nan", "+nan", "na", "n/a", "null", "none"})
-_MISSING_HELP = ("missing values are not supported: empty cells and NaN, NA, N/A, null "
-                 "and None, in any case, all count as missing")
+#: The cells that mean "missing", compared without case and surrounding spaces: the
+#: markers pandas' ``read_csv`` takes as missing by default (which include R's ``NA``
+#: and Excel's ``#N/A``). They are refused in every column, features and targets alike.
+MISSING_MARKERS = frozenset({
+    "", "nan", "-nan", "+nan", "na", "n/a", "#n/a", "#n/a n/a", "#na", "<na>", "null",
+    "none", "-1.#ind", "1.#ind", "-1.#qnan", "1.#qnan",
+})
+_MISSING_HELP = ("missing values are not supported: empty cells and NaN, NA, N/A, #N/A, "
+                 "<NA>, null and None, in any case, all count as missing")
 
 
 def is_missing(cell: str) -> bool:

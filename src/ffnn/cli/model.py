@@ -249,7 +249,15 @@ def scores(model: Sequential, spec: Spec, x: np.ndarray, y: np.ndarray,
         accuracy = float(np.mean(out.argmax(axis=1) == y))
         return {"loss": loss, "accuracy": accuracy}
     pred = regress_values(model, spec, x, where)
-    return {"mse": metrics.mse(y, pred), "mae": metrics.mae(y, pred), "r2": metrics.r2(y, pred)}
+    results = {"mse": metrics.mse(y, pred), "mae": metrics.mae(y, pred),
+               "r2": metrics.r2(y, pred)}
+    if not all(np.isfinite(list(results.values()))):  # predictions near the float64 limit
+        i = int(np.argmax(np.abs(pred - y)))
+        place = where(i) if where is not None else f"row {i + 1}"
+        raise CLIError(f"the errors of the predictions overflow float64 ({place}: prediction "
+                       f"{pred[i]:.4g} for the target {y[i]:.4g}); the model's predictions "
+                       "lie far outside the targets' range, so its scores cannot be computed")
+    return results
 
 
 def regress_values(model: Sequential, spec: Spec, x: np.ndarray,
