@@ -19,7 +19,8 @@ from ..nn import metrics
 from ..nn.layers import Dense
 from ..optim import LevenbergMarquardt, Optimizer
 from ..training import Sequential
-from .data import CLIError, Scaler
+from .data import CLIError
+from .scaling import Scaler
 
 __all__ = [
     "FORMAT",

@@ -16,7 +16,6 @@ from ..training import Sequential
 from ..training.callbacks import Callback, EarlyStopping
 from .data import (
     CLIError,
-    Scaler,
     Table,
     class_names,
     encode_labels,
@@ -24,10 +23,10 @@ from .data import (
     numeric_matrix,
     read_csv,
     regression_targets,
-    standardise,
 )
 from .files import check_output
 from .model import Spec, build_model, loss_for, number, scores
+from .scaling import Scaler, standardise
 from .text import printable
 
 __all__ = ["DEFAULT_DATA", "DivergenceGuard", "TrainingData", "load_training_data", "run_train",

@@ -21,10 +21,10 @@ from .data import (
     numeric_matrix,
     read_csv,
     regression_targets,
-    standardise,
 )
 from .files import check_output, write_text
 from .model import Spec, load_model, number, predict_labels, scores
+from .scaling import standardise
 from .text import printable
 
 __all__ = ["feature_matrix", "run_evaluate", "run_info", "run_predict"]
