@@ -302,8 +302,8 @@ BAD_CSVS = {
     "no header": ("1,2,0\n3,4,1\n", ["no header row"]),
     "infinite feature": ("a,b,y\n1,2,0\n3,inf,1\n5,6,0\n", ["line 3", "infinite"]),
     # --no-impute: missing cells are refused, as before ffnn filled them
-    "empty cell": ("a,b,y\n1,2,0\n3,,1\n5,6,0\n", ["line 3", "column 'b'", "missing cell"]),
-    "nan cell": ("a,b,y\n1,2,0\n3,4,1\nnan,6,0\n", ["line 4", "column 'a'", "missing cell"]),
+    "empty cell": ("a,b,y\n1,2,0\n3,,1\n5,6,0\n", ["line 3", "column 'b'", "empty cell"]),
+    "nan cell": ("a,b,y\n1,2,0\n3,4,1\nnan,6,0\n", ["line 4", "column 'a'", "missing value 'nan'"]),
     "ragged row": ("a,b,y\n1,2,0\n3,4\n", ["line 3", "2 cells"]),
     "duplicate column": ("a,a,y\n1,2,0\n", ["'a' twice"]),
     "too few rows": ("a,b,y\n1,2,0\n3,4,1\n", ["too few rows", "--validation"]),
@@ -574,14 +574,16 @@ def test_features_near_the_float64_limit_are_scaled_without_overflow(
 
 
 @pytest.mark.parametrize(
-    ("column", "role"),
-    [("a", "feature"), ("y", "target")],
+    ("column", "phrase"),
+    [("a", "feature column 'a' cannot be standardised"),
+     ("y", "column 'y': target value -1.7e+308 is too large to regress")],
 )
 def test_columns_too_large_to_standardise_are_refused_at_training_time(
-    column: str, role: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    column: str, phrase: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Guards against ffnn train saving a scaler the CLI then refuses (an infinite or
-    >= 1e308 mean or scale): train must fail before saving, naming the column."""
+    >= 1e308 mean or scale): train must fail before saving, naming the column (a
+    target that large is refused earlier still, see issue 11 #7)."""
     huge = [1.7e308 if i % 2 else -1.7e308 for i in range(20)]
     rows: list[list[object]] = [[h, i, i] for i, h in enumerate(huge)]
     if column == "y":
@@ -590,7 +592,7 @@ def test_columns_too_large_to_standardise_are_refused_at_training_time(
     model = tmp_path / "huge.safetensors"
     code, _, err = _run(capsys, "train", "-q", str(path), "--target", "y", "--task",
                         "regress", "--epochs", "1", "--out", str(model))
-    _assert_user_error(code, err, f"{role} column {column!r} cannot be standardised")
+    _assert_user_error(code, err, phrase)
     assert not model.exists()
 
 

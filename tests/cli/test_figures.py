@@ -87,7 +87,7 @@ def test_figures_draw_the_history_and_the_predictions_in_the_targets_units(
     assert code == 0, err
     model, spec = _load(str(model_path))
     table = read_csv(str(data))
-    x = feature_matrix(table, spec, {"y"})
+    x = feature_matrix(table, spec, {"y"}, model.dtype)
     y = regression_targets(table, "y")
     figures = run_figures(model, spec, {"all": (x, y)})
     try:
@@ -111,7 +111,7 @@ def test_confusion_counts_are_the_models_predictions(
                 "--out", str(model_path))[0] == 0
     model, spec = _load(str(model_path))
     table = read_csv(str(data))
-    x = feature_matrix(table, spec, {"kind"})
+    x = feature_matrix(table, spec, {"kind"}, model.dtype)
     y = encode_labels(table, "kind", spec.classes)
     figures = run_figures(model, spec, {"all": (x, y)})
     try:
@@ -189,5 +189,5 @@ def test_report_refuses_to_overwrite_its_inputs(tmp_path: Path,
     before = model_path.read_bytes(), data.read_bytes()
     for target in (model_path, data):
         code, _, err = _run(capsys, "report", str(model_path), str(data), "--out", str(target))
-        assert code == 2 and "input" in err
+        assert code == 2 and "refusing to overwrite" in err
     assert (model_path.read_bytes(), data.read_bytes()) == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, mean_absolute_error, mean_squared_error, r2_score
@@ -126,3 +128,37 @@ def test_hinge_model_accuracy_metric_is_right():
     model.build()
     model.set_weights([np.array([[5.0]]), np.array([0.0])])
     assert model.evaluate(x, y)[1] == 1.0
+
+
+@pytest.mark.parametrize("shape", [(40,), (40, 3)])
+def test_defect_07_regression_metrics_do_not_overflow_near_the_float64_limit(
+    shape: tuple[int, ...], rng: np.random.Generator
+) -> None:
+    """issue 11 #7: targets near 1e308 gave `mse inf mae inf r2 nan` and RuntimeWarnings
+    (the differences and squares overflowed). R² is scale-free, MAE scales linearly, and
+    the scaled computation is exact, so the huge-unit results equal the ordinary ones;
+    no warning is raised."""
+    y = rng.uniform(-1, 1, shape)
+    p = y + 0.3 * rng.standard_normal(shape)
+    big = 2.0**1020  # about 1.1e307: y - p and (y - y.mean())**2 overflow plainly
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert metrics.r2(y * big, p * big) == pytest.approx(r2_score(y, p), rel=1e-12)
+        assert metrics.mae(y * big, p * big) == pytest.approx(
+            mean_absolute_error(y, p) * big, rel=1e-12)
+        assert metrics.r2(np.float32(1e38) * y.astype(np.float32),
+                          np.float32(1e38) * p.astype(np.float32)) == pytest.approx(
+            r2_score(y.astype(np.float32), p.astype(np.float32)), rel=1e-5)
+        small = 2.0**500
+        assert metrics.mse(y * small, p * small) == pytest.approx(
+            mean_squared_error(y, p) * small * small, rel=1e-12)
+        # a mean square beyond float64 itself is inf, silently; never NaN
+        assert metrics.mse(y * big, p * big) == np.inf
+
+
+def test_defect_07_ordinary_data_are_not_rescaled(rng: np.random.Generator) -> None:
+    """Below 2**500 the metrics are the plain formulas, bit for bit."""
+    y = rng.standard_normal(50) * 1e100
+    p = y + rng.standard_normal(50) * 1e99
+    assert metrics.mse(y, p) == float(np.mean(np.square(y - p)))
+    assert metrics.mae(y, p) == float(np.mean(np.abs(y - p)))

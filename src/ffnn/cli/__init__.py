@@ -20,6 +20,7 @@ from ..nn.activations import ACTIVATIONS
 from ..optim import OPTIMIZERS
 from .data import MAX_INFERRED_CLASSES, CLIError
 from .model import TASKS
+from .text import printable
 
 __all__ = ["build_parser", "main"]
 
@@ -44,12 +45,13 @@ Train a feedforward network on a CSV file and save it.
 
 The CSV file needs a header row. A feature column of numbers is one input; a column of
 text is one-hot encoded (one input per category of the training rows; a category seen
-only later gives zeros and is counted). Missing cells (empty, NaN, NA, N/A, null, None)
-are filled with the column's median or most frequent category on the training rows,
-unless --no-impute. The inputs are standardised (mean 0, standard deviation 1 on the
-training rows); the scaler, the column rules, the feature and class names and a summary
-of the run are stored in the model file. Without DATA.csv, ffnn train classifies scikit-learn's
-digits, holding out 25% as a test set, and prints the test accuracy.
+only later gives zeros and is counted). Missing cells (empty, NaN, NA, N/A, #N/A, <NA>,
+null, None, in any case) are filled with the column's median or most frequent category
+on the training rows, unless --no-impute; a missing target cell is refused. The inputs
+are standardised (mean 0, standard deviation 1 on the training rows); the scaler, the
+column rules, the feature and class names and a summary of the run are stored in the
+model file. Without DATA.csv, ffnn train classifies scikit-learn's digits, holding out
+25% as a test set, and prints the test accuracy.
 
 Task: without --task, the target is classified when any value is not a number, or
 when all values are integers with at most {MAX_INFERRED_CLASSES} distinct values, and
@@ -297,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _error(message: str) -> int:
-    print(f"ffnn: error: {message}", file=sys.stderr)
+    print(f"ffnn: error: {printable(message)}", file=sys.stderr)
     return 2
 
 

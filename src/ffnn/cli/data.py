@@ -1,4 +1,4 @@
-"""Data handling of the ``ffnn`` command: CSV tables, targets, task inference, scaling.
+"""Data handling of the ``ffnn`` command: CSV tables, targets, task inference.
 
 CSV files are read with the standard library's :mod:`csv` module (pandas is not a
 runtime dependency). Every problem a user can cause is reported as a
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -18,12 +20,14 @@ import numpy as np
 
 __all__ = [
     "MAX_INFERRED_CLASSES",
+    "MISSING_MARKERS",
+    "TARGET_LIMIT",
     "CLIError",
-    "Scaler",
     "Table",
     "class_names",
     "encode_labels",
     "infer_task",
+    "is_missing",
     "listing",
     "numeric_column",
     "numeric_matrix",
@@ -38,6 +42,27 @@ MAX_INFERRED_CLASSES = 20
 
 class CLIError(Exception):
     """A user error: ``main`` prints ``ffnn: error: <message>`` and exits with status 2."""
+
+
+#: The cells that mean "missing", compared without case and surrounding spaces: the
+#: markers pandas' ``read_csv`` takes as missing by default (which include R's ``NA``
+#: and Excel's ``#N/A``). They are refused in every column, features and targets alike.
+MISSING_MARKERS = frozenset({
+    "", "nan", "-nan", "+nan", "na", "n/a", "#n/a", "#n/a n/a", "#na", "<na>", "null",
+    "none", "-1.#ind", "1.#ind", "-1.#qnan", "1.#qnan",
+})
+_MISSING_HELP = ("missing values are not supported: empty cells and NaN, NA, N/A, #N/A, "
+                 "<NA>, null and None, in any case, all count as missing")
+
+
+def is_missing(cell: str) -> bool:
+    """Whether a cell is a missing-value marker (see :data:`MISSING_MARKERS`)."""
+    return cell.strip().lower() in MISSING_MARKERS
+
+
+def _missing(where: str, cell: str) -> CLIError:
+    what = "empty cell" if not cell.strip() else f"missing value {cell.strip()!r}"
+    return CLIError(f"{where}: {what} ({_MISSING_HELP})")
 
 
 @dataclass
@@ -145,13 +170,19 @@ def read_csv(path: str) -> Table:
     """Read a CSV file with a header row.
 
     Blank lines are skipped; every other row must have as many cells as the header.
+    A regular file or a pipe (``/dev/stdin``, ``<(command)``) is read; a device is
+    refused (``/dev/zero`` would never end, a terminal would wait for typing).
 
     Raises
     ------
     CLIError
-        Missing or unreadable file, empty file, no header, no data rows, ragged rows.
+        Missing or unreadable file, a device, empty file, no header, no data rows,
+        ragged rows.
     """
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+            raise CLIError(f"{path} is a device or socket, not a CSV file")
         with open(path, newline="", encoding="utf-8-sig") as fh:
             return _parse(path, fh)
     except FileNotFoundError:
@@ -169,7 +200,8 @@ def read_csv(path: str) -> Table:
 def numeric_column(table: Table, name: str, role: str = "feature") -> np.ndarray:
     """Column ``name`` as float64; a CLIError naming the first bad cell otherwise.
 
-    Empty cells, text, NaN and infinities are all rejected.
+    Missing values (:func:`is_missing`), text, infinities and numbers beyond float64's
+    range are all rejected.
     """
     cells = table.column(name)
     try:
@@ -180,14 +212,15 @@ def numeric_column(table: Table, name: str, role: str = "feature") -> np.ndarray
         return values
     for i, cell in enumerate(cells):
         where = table.where(i, name)
-        if not cell:
-            raise CLIError(f"{where}: empty cell (missing values are not supported)")
+        if is_missing(cell):
+            raise _missing(where, cell)
         if not _is_number(cell):
             raise CLIError(f"{role} column {name!r} is not numeric: {where} holds {cell!r}")
-        if math.isnan(float(cell)):
-            raise CLIError(f"{where}: NaN (missing values are not supported)")
         if not math.isfinite(float(cell)):
-            raise CLIError(f"{where}: infinite value {cell!r}")
+            if "inf" in cell.lower():
+                raise CLIError(f"{where}: infinite value {cell!r}")
+            raise CLIError(f"{where}: {cell} overflows float64 (the largest float64 is "
+                           f"{np.finfo(np.float64).max:.4g})")
     raise AssertionError("unreachable: a column failed to convert but no cell is bad")
 
 
@@ -236,8 +269,8 @@ def _label_key(label: str) -> tuple[int, Decimal, str]:
 def _target_cells(table: Table, target: str) -> list[str]:
     cells = table.column(target)
     for i, cell in enumerate(cells):
-        if not cell:
-            raise CLIError(f"{table.where(i, target)}: empty target cell")
+        if is_missing(cell):
+            raise _missing(f"{table.where(i, target)} (the target)", cell)
     return cells
 
 
@@ -296,7 +329,8 @@ def encode_labels(table: Table, target: str, classes: Sequence[str]) -> np.ndarr
 
 
 def regression_targets(table: Table, target: str) -> np.ndarray:
-    """The target column as float64 values; a CLIError naming a non-numeric cell."""
+    """The target column as float64 values; a CLIError naming a non-numeric cell or a
+    value of :data:`TARGET_LIMIT` or more in absolute value."""
     cells = _target_cells(table, target)
     for i, cell in enumerate(cells):
         if not _is_number(cell):
@@ -304,100 +338,18 @@ def regression_targets(table: Table, target: str) -> np.ndarray:
                 f"target column {target!r} is not numeric ({table.where(i, target)} holds "
                 f"{cell!r}), so it cannot be regressed"
             )
-    return numeric_column(table, target, role="target")
+    values = numeric_column(table, target, role="target")
+    big = np.flatnonzero(np.abs(values) >= TARGET_LIMIT)
+    if len(big):
+        i = int(big[0])
+        raise CLIError(
+            f"{table.where(i, target)}: target value {cells[i]} is too large to regress; "
+            f"targets must stay below {TARGET_LIMIT:.0e} in absolute value so that "
+            "squared errors (mse) fit in float64: rescale the column, e.g. to other units"
+        )
+    return values
 
 
-#: Scaler entries must stay below this in absolute value (and be finite float64), so
-#: that standardising and un-standardising values cannot overflow.
-SCALER_LIMIT = 1e308
-
-
-def _in_range(value: Any) -> bool:
-    """A JSON number a scaler may hold: an int or float, finite, below SCALER_LIMIT.
-
-    Python compares ints with floats exactly, so a 400-digit integer is rejected here
-    rather than overflowing on its way to float64.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    return abs(value) < SCALER_LIMIT  # False for NaN; inf is not below the limit
-
-
-@dataclass
-class Scaler:
-    """Standardisation z = (x − mean) / scale, stored as plain lists (JSON, no pickle).
-
-    ``scale`` is the population standard deviation (ddof=0), with 1 for constant
-    columns, as in scikit-learn's ``StandardScaler``.
-    """
-
-    mean: np.ndarray
-    scale: np.ndarray
-
-    @classmethod
-    def fit(cls, x: np.ndarray, names: Sequence[str] | None = None,
-            role: str = "feature") -> Scaler:
-        """Means and standard deviations of the columns of ``x``.
-
-        Each column is divided by a power of two near its largest absolute value
-        before the moments are taken (exactly, so ordinary data give the same numbers
-        as ``x.std()``), so that values near the float64 limit (1e200 and up) do not
-        overflow the sum of squares. A CLIError names the column (``names[j]``, a
-        ``role`` column) whose mean or scale still is not a finite number below
-        :data:`SCALER_LIMIT`, or whose standardised values are not finite.
-        """
-        x = np.asarray(x, dtype=np.float64)
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            peak = np.max(np.abs(x), axis=0) if len(x) else np.zeros(x.shape[1:])
-            # 2**(e-1) <= peak < 2**e; 2**e itself would be inf for peaks near 1.8e308
-            unit = np.where(peak > 0, np.ldexp(1.0, np.frexp(peak)[1] - 1), 1.0)
-            mean = (x / unit).mean(axis=0) * unit
-            std = (x / unit).std(axis=0) * unit
-            scale = np.where(std > 0, std, 1.0)
-            z = (x - mean) / scale
-        bad = ~(np.isfinite(mean) & np.isfinite(scale) & (np.abs(mean) < SCALER_LIMIT)
-                & (scale < SCALER_LIMIT) & np.all(np.isfinite(z), axis=0))
-        if np.any(bad):
-            j = int(np.flatnonzero(bad)[0])
-            name = names[j] if names is not None else f"#{j + 1}"
-            raise CLIError(
-                f"{role} column {name!r} cannot be standardised: its values are too large "
-                f"(mean {mean[j]:.3g}, standard deviation {std[j]:.3g}; the limit is "
-                f"{SCALER_LIMIT:.0e}); rescale the column, e.g. to other units"
-            )
-        return cls(mean, scale)
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        """Standardise ``x``."""
-        return (x - self.mean) / self.scale
-
-    def inverse(self, z: np.ndarray) -> np.ndarray:
-        """Undo :meth:`transform`."""
-        return z * self.scale + self.mean
-
-    def to_dict(self) -> dict[str, list[float]]:
-        """``{"mean": [...], "scale": [...]}``, JSON-serialisable."""
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
-
-    @classmethod
-    def from_dict(cls, data: Any, size: int, what: str) -> Scaler:
-        """Rebuild from :meth:`to_dict`: ``size`` finite numbers each, below
-        :data:`SCALER_LIMIT` in absolute value, and scale > 0; a CLIError otherwise."""
-        if not isinstance(data, dict):
-            raise CLIError(f"{what} is missing or not a mapping")
-        arrays = []
-        for key in ("mean", "scale"):
-            values = data.get(key)
-            if (
-                not isinstance(values, list)
-                or len(values) != size
-                or not all(_in_range(v) for v in values)
-            ):
-                raise CLIError(
-                    f"{what}: {key!r} must be a list of {size} finite numbers below "
-                    f"{SCALER_LIMIT:.0e} in absolute value"
-                )
-            arrays.append(np.array(values, dtype=np.float64))
-        if np.any(arrays[1] <= 0):
-            raise CLIError(f"{what}: 'scale' must be positive")
-        return cls(arrays[0], arrays[1])
+#: Regression targets must stay below this in absolute value, so that squared errors
+#: (the mse ffnn reports in the target's units) fit in float64.
+TARGET_LIMIT = 1e150

@@ -9,15 +9,18 @@ and a summary of the training run. :class:`Spec` is that record.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..nn import metrics
 from ..nn.layers import Dense
 from ..optim import LevenbergMarquardt, Optimizer
 from ..training import Sequential
-from .data import CLIError, Scaler
+from .data import CLIError
+from .scaling import Scaler
 from .tables import Columns
 
 __all__ = [
@@ -27,6 +30,8 @@ __all__ = [
     "build_model",
     "load_model",
     "loss_for",
+    "number",
+    "outputs",
     "predict_labels",
     "scores",
 ]
@@ -221,34 +226,72 @@ def _ensure_loss(model: Sequential, loss: str) -> None:
         model.compile(optimizer="sgd", loss=loss)
 
 
-def scores(model: Sequential, spec: Spec, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+#: Names the place of row i in messages (e.g. "data.csv, line 7"); None: "row i + 1".
+Where = Callable[[int], str] | None
+
+
+def number(value: float) -> str:
+    """A score as printed: 4 decimals, or 4 significant digits in exponent form for
+    magnitudes of a million and more (a diverging run's mse is not 30 digits long)."""
+    return f"{value:.4f}" if abs(value) < 1e6 else f"{value:.4e}"
+
+
+def outputs(model: Sequential, x: np.ndarray, where: Where = None) -> np.ndarray:
+    """``model.predict(x)``, with a CLIError naming the first row whose output is not
+    finite: its inputs fit the model's dtype but the network overflows on them (they lie
+    far outside the range it was trained on). NumPy's overflow warnings are silenced:
+    this check reports the problem instead."""
+    with np.errstate(all="ignore"):
+        out = model.predict(x)
+    bad = np.flatnonzero(~np.all(np.isfinite(out), axis=1))
+    if len(bad):
+        i = int(bad[0])
+        place = where(i) if where is not None else f"row {i + 1}"
+        raise CLIError(f"{place}: the network's output overflows {model.dtype.name} (it is "
+                       "not finite); the row's features lie far outside the range the model "
+                       "was trained on")
+    return out
+
+
+def scores(model: Sequential, spec: Spec, x: np.ndarray, y: np.ndarray,
+           where: Where = None) -> dict[str, float]:
     """Loss and accuracy (classify) or MSE, MAE and R² in the target's units (regress).
 
-    ``x`` holds standardised features; ``y`` class indices or raw target values.
+    ``x`` holds standardised features; ``y`` class indices or raw target values. The
+    regression metrics are :mod:`ffnn.nn.metrics`'s, which do not overflow for values
+    near the float64 limit. ``where`` names rows in messages (see :func:`outputs`).
     """
     if spec.task == "classify":
+        out = outputs(model, x, where)
         _ensure_loss(model, spec.loss)
-        loss = model.evaluate(x, spec.fit_targets(y), batch_size=None)
+        with np.errstate(all="ignore"):
+            loss = model.evaluate(x, spec.fit_targets(y), batch_size=None)
         loss = float(loss[0] if isinstance(loss, list) else loss)
-        accuracy = float(np.mean(model.predict(x).argmax(axis=1) == y))
+        accuracy = float(np.mean(out.argmax(axis=1) == y))
         return {"loss": loss, "accuracy": accuracy}
-    pred = regress_values(model, spec, x)
-    err = pred - y
-    ss_tot = float(np.sum(np.square(y - y.mean())))
-    ss_res = float(np.sum(np.square(err)))
-    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
-    return {"mse": float(np.mean(np.square(err))), "mae": float(np.mean(np.abs(err))), "r2": r2}
+    pred = regress_values(model, spec, x, where)
+    results = {"mse": metrics.mse(y, pred), "mae": metrics.mae(y, pred),
+               "r2": metrics.r2(y, pred)}
+    if not all(np.isfinite(list(results.values()))):  # predictions near the float64 limit
+        i = int(np.argmax(np.abs(pred - y)))
+        place = where(i) if where is not None else f"row {i + 1}"
+        raise CLIError(f"the errors of the predictions overflow float64 ({place}: prediction "
+                       f"{pred[i]:.4g} for the target {y[i]:.4g}); the model's predictions "
+                       "lie far outside the targets' range, so its scores cannot be computed")
+    return results
 
 
-def regress_values(model: Sequential, spec: Spec, x: np.ndarray) -> np.ndarray:
+def regress_values(model: Sequential, spec: Spec, x: np.ndarray,
+                   where: Where = None) -> np.ndarray:
     """Predicted target values in the target's units."""
     assert spec.target_scaler is not None
-    return spec.target_scaler.inverse(model.predict(x).astype(np.float64))[:, 0]
+    return spec.target_scaler.inverse(outputs(model, x, where).astype(np.float64))[:, 0]
 
 
-def predict_labels(model: Sequential, spec: Spec, x: np.ndarray) -> list[str]:
+def predict_labels(model: Sequential, spec: Spec, x: np.ndarray,
+                   where: Where = None) -> list[str]:
     """Predictions as CSV cells: class names, or numbers with 7 significant digits."""
     if spec.task == "classify":
         assert spec.classes is not None
-        return [spec.classes[k] for k in model.predict(x).argmax(axis=1)]
-    return [f"{v:.7g}" for v in regress_values(model, spec, x)]
+        return [spec.classes[k] for k in outputs(model, x, where).argmax(axis=1)]
+    return [f"{v:.7g}" for v in regress_values(model, spec, x, where)]

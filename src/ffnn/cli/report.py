@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .data import CLIError, encode_labels, read_csv, regression_targets
+from .data import encode_labels, read_csv, regression_targets
 from .figures import Figures, png_bytes, require_matplotlib, run_figures
+from .files import check_output, write_text
 from .model import Spec, scores
+from .text import printable
 from .use import _load, _training_lines, feature_matrix
 
 __all__ = ["render_report", "run_report"]
@@ -94,30 +96,15 @@ def render_report(model: Any, spec: Spec, model_path: str, data_path: str, raw: 
     )
 
 
-def _refuse_overwriting_inputs(out: str, inputs: tuple[str, ...]) -> None:
-    """CLIError when ``out`` is (a link to) one of the command's input files."""
-    if out == "":
-        raise CLIError("--out needs a file name")
-    for path in inputs:
-        try:
-            same = os.path.samefile(out, path)
-        except OSError:  # one of them does not exist: they cannot be the same file
-            same = False
-        if same:
-            raise CLIError(f"--out {out} is the input file {path}; choose another name")
-
-
 def run_report(args: argparse.Namespace) -> int:
     """The ``report`` subcommand."""
-    from ..io.atomic import atomic_write
-
     require_matplotlib("ffnn report")
-    _refuse_overwriting_inputs(args.out, (args.model, args.data))
+    check_output(args.out, "--out", {"model": args.model, "data": args.data})
     model, spec = _load(args.model)
     table = read_csv(args.data)
     target = args.target or spec.target
     table.index(target, "target column")
-    x = feature_matrix(table, spec, {target})
+    x = feature_matrix(table, spec, {target}, model.dtype)
     raw = spec.table_columns.transform(table).x
     if spec.task == "classify":
         assert spec.classes is not None
@@ -129,9 +116,6 @@ def run_report(args: argparse.Namespace) -> int:
         page = render_report(model, spec, args.model, args.data, raw, x, y, figures)
     finally:
         figures.close()
-    try:
-        atomic_write(args.out, page.encode("utf-8"))
-    except OSError as exc:
-        raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
-    print(f"wrote the report on {len(y)} rows of {args.data} to {args.out}")
+    write_text(args.out, page)
+    print(printable(f"wrote the report on {len(y)} rows of {args.data} to {args.out}"))
     return 0

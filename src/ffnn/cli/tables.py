@@ -13,9 +13,10 @@ the training rows and stored in the model file as plain JSON (:class:`Columns`):
   (``SimpleImputer(strategy="most_frequent")``: ties go to the first in sorted order).
 
 Missing cells are the usual markers, the same in every column (the target included):
-an empty cell, ``NaN``, ``NA``, ``N/A``, ``null``, ``None``, in any letter case
-(:data:`MISSING`). With ``impute=False`` (``--no-impute``) a missing cell is refused,
-as ffnn did before it imputed.
+those of :data:`ffnn.cli.data.MISSING_MARKERS` (an empty cell, ``NaN``, ``NA``,
+``N/A``, ``#N/A``, ``<NA>``, ``null``, ``None``, in any letter case). With
+``impute=False`` (``--no-impute``) a missing cell is refused, as ffnn did before it
+imputed.
 """
 
 from __future__ import annotations
@@ -28,33 +29,37 @@ from typing import Any
 
 import numpy as np
 
-from .data import SCALER_LIMIT, CLIError, Table, listing
+from .data import CLIError, Table, is_missing, listing
+from .scaling import SCALER_LIMIT
 
-__all__ = ["MISSING", "Column", "Columns", "is_missing"]
-
-#: Cells that mean "no value", compared after stripping spaces and lower-casing.
-MISSING = frozenset({"", "nan", "na", "n/a", "null", "none"})
+__all__ = ["Column", "Columns"]
 
 _KINDS = ("number", "category")
 
 
-def is_missing(cell: str) -> bool:
-    """Whether a (stripped) cell is one of the :data:`MISSING` markers."""
-    return cell.strip().lower() in MISSING
-
-
-def _number(cell: str) -> float | None:
-    """The cell's finite float value, or None for text (and NaN/inf spellings)."""
+def _value(table: Table, name: str, i: int, cell: str) -> float | None:
+    """The cell's finite float value; None for text (or a NaN spelling the markers do
+    not list, which counts as missing). A CLIError for an infinity or a number beyond
+    float64, naming the file, line and column."""
     try:
         value = float(cell)
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+    if math.isfinite(value) or math.isnan(value):
+        return value
+    where = table.where(i, name)
+    if "inf" in cell.lower():
+        raise CLIError(f"{where}: infinite value {cell!r}")
+    raise CLIError(f"{where}: {cell} overflows float64 (the largest float64 is "
+                   f"{np.finfo(np.float64).max:.4g})")
 
 
-def _is_infinite(cell: str) -> bool:
+def _missing(cell: str) -> bool:
+    """A missing marker, or a number spelling of NaN (``-nan``, ``+NaN``)."""
+    if is_missing(cell):
+        return True
     try:
-        return math.isinf(float(cell))
+        return math.isnan(float(cell))
     except ValueError:
         return False
 
@@ -164,6 +169,11 @@ class Columns:
         return [n for c in self.columns for n in c.input_names]
 
     @property
+    def input_columns(self) -> list[str]:
+        """The column each network input comes from."""
+        return [c.name for c in self.columns for _ in range(c.width)]
+
+    @property
     def width(self) -> int:
         """Number of network inputs."""
         return sum(c.width for c in self.columns)
@@ -243,30 +253,30 @@ class Columns:
 
 
 def _refuse_missing(table: Table, name: str, i: int) -> CLIError:
-    return CLIError(f"{table.where(i, name)}: missing cell ({table.column(name)[i]!r}); "
-                    "remove the row or train without --no-impute to fill it")
+    cell = table.column(name)[i].strip()
+    what = "empty cell" if not cell else f"missing value {cell!r}"
+    return CLIError(f"{table.where(i, name)}: {what}; missing values are not filled for this "
+                    "model (--no-impute): remove the row, or train without --no-impute to "
+                    "fill them")
 
 
 def _fit_column(table: Table, name: str, rows: Sequence[int], impute: bool) -> Column:
     cells = table.column(name)
     if not impute:  # refused on every row, the first in the file first
         for i, cell in enumerate(cells):
-            if is_missing(cell):
+            if _missing(cell):
                 raise _refuse_missing(table, name, i)
-    present = []
+    present: list[str] = []
+    values: list[float | None] = []
     for i in rows:
         cell = cells[i]
-        if is_missing(cell):
-            if not impute:
-                raise _refuse_missing(table, name, i)
+        if _missing(cell):
             continue
-        if _is_infinite(cell):
-            raise CLIError(f"{table.where(i, name)}: infinite value {cell!r}")
         present.append(cell)
+        values.append(_value(table, name, i, cell))
     if not present:
         raise CLIError(f"feature column {name!r} of {table.path} has no value on the training "
                        "rows; remove the column")
-    values = [_number(c) for c in present]
     if all(v is not None for v in values):
         fill = float(np.median(np.array(values, dtype=np.float64))) if impute else None
         return Column(name, "number", fill)
@@ -285,23 +295,23 @@ def _transform_column(table: Table, column: Column, cells: list[str],
     if column.kind == "number":
         out = np.empty(len(cells))
         for i, cell in enumerate(cells):
-            if is_missing(cell):
+            if _missing(cell):
                 if not impute or column.fill is None:
                     raise _refuse_missing(table, column.name, i)
                 out[i] = column.fill
                 n_missing += 1
                 continue
-            value = _number(cell)
+            value = _value(table, column.name, i, cell)
             if value is None:
-                what = "infinite value" if _is_infinite(cell) else "text"
-                raise CLIError(f"{table.where(i, column.name)}: {what} {cell!r} in a column "
-                               "the model reads as numbers")
+                raise CLIError(f"feature column {column.name!r} is not numeric: "
+                               f"{table.where(i, column.name)} holds {cell!r} (the model "
+                               "reads the column as numbers)")
             out[i] = value
         return out, n_missing, n_unknown
     index = {c: k for k, c in enumerate(column.categories)}
     block = np.zeros((len(cells), len(column.categories)))
     for i, cell in enumerate(cells):
-        if is_missing(cell):
+        if _missing(cell):
             if not impute or column.fill is None:
                 raise _refuse_missing(table, column.name, i)
             cell = str(column.fill)

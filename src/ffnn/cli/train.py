@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 from dataclasses import dataclass
@@ -13,11 +14,10 @@ import numpy as np
 from .. import datasets
 from .. import optimizers as optimizers_mod
 from ..training import Sequential
-from ..training.callbacks import EarlyStopping
+from ..training.callbacks import Callback, EarlyStopping
 from ..training.model_checks import check_memory
 from .data import (
     CLIError,
-    Scaler,
     Table,
     class_names,
     encode_labels,
@@ -26,10 +26,14 @@ from .data import (
     regression_targets,
 )
 from .figures import check_plots_dir, require_matplotlib, run_figures, write_pngs
-from .model import Spec, build_model, loss_for, scores
+from .files import check_output
+from .model import Spec, build_model, loss_for, number, scores
+from .scaling import Scaler, standardise
 from .tables import Columns
+from .text import printable
 
-__all__ = ["DEFAULT_DATA", "TrainingData", "load_training_data", "run_train", "split_rows"]
+__all__ = ["DEFAULT_DATA", "DivergenceGuard", "TrainingData", "load_training_data", "run_train",
+           "split_rows"]
 
 #: Name of the built-in data set ``ffnn train`` uses without DATA.csv.
 DEFAULT_DATA = "digits"
@@ -66,6 +70,11 @@ class TrainingData:
     def input_names(self) -> list[str]:
         """The network inputs by name (one per one-hot category)."""
         return self.features if self.columns is None else self.columns.input_names
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The table column each network input comes from (for messages)."""
+        return self.features if self.columns is None else self.columns.input_columns
 
 
 def _default_data(args: argparse.Namespace) -> TrainingData:
@@ -149,15 +158,6 @@ def _optimizer(solver: str, learning_rate: float | None) -> Any:
         raise CLIError(f"--learning-rate does not apply to solver {solver!r} ({exc})") from None
 
 
-def _check_out(path: str) -> None:
-    """Fail before training, not after, if the model cannot be written."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise CLIError(f"--out {path} is a directory; give a file name")
-    if not os.path.isdir(folder):
-        raise CLIError(f"--out {path}: folder {folder} does not exist")
-
-
 def _describe(args: argparse.Namespace, data: TrainingData, n: tuple[int, int]) -> str:
     n_out = len(data.classes) if data.classes is not None else 1
     sizes = "-".join(str(s) for s in [len(data.input_names), *args.hidden, n_out])
@@ -169,26 +169,115 @@ def _describe(args: argparse.Namespace, data: TrainingData, n: tuple[int, int]) 
             f"on {n[0]} rows of {data.source}{val}")
 
 
+def _all_finite(value: Any) -> bool:
+    """Whether every number in a (nested) state is finite."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind not in "fc" or bool(np.isfinite(value).all())
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_all_finite(v) for v in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return True
+
+
+class DivergenceGuard(Callback):
+    """Keep the weights and optimiser state of the best epoch whose losses, weights and
+    optimiser state are all finite, and stop at the first epoch where any is not (a
+    diverging run).
+
+    ``best`` is judged by ``val_loss`` when there is a validation set, else ``loss``.
+    At the end of a diverged run the best finite weights and optimiser state are put
+    back (if any epoch had them), so the model can be saved and loaded again (a file
+    with non-finite optimiser moments is refused by ``ffnn.load``); :attr:`diverged_at`,
+    :attr:`what`, :attr:`best_epoch` and :attr:`best_value` say what happened. It runs
+    last, so it also repairs non-finite weights that another callback restored.
+    """
+
+    def __init__(self, monitor: str) -> None:
+        self.monitor = monitor
+        self.best_value = math.inf
+        self.best_epoch: int | None = None
+        self.diverged_at: int | None = None
+        self.what = "a weight became infinite or NaN"
+        self._weights: list[np.ndarray] | None = None
+        self._state: dict[str, Any] | None = None
+
+    def _state_now(self) -> dict[str, Any] | None:
+        optimizer = self.model.optimizer
+        return None if optimizer is None or not optimizer.built else optimizer.state_dict()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Snapshot an improved finite epoch; stop training on a non-finite one."""
+        logs = logs or {}
+        weights, state = self.model.get_weights(), self._state_now()
+        bad = next((f"the {k} became {float(logs[k])}" for k in sorted(logs, key=lambda
+                    k: k != "loss") if k.endswith("loss") and not math.isfinite(float(logs[k]))),
+                   None)
+        if bad is None and not _all_finite(weights):
+            bad = "a weight became infinite or NaN"
+        if bad is None and not _all_finite(state):
+            bad = "the optimiser's state became infinite or NaN"
+        if bad is not None:
+            self.diverged_at, self.what = epoch + 1, bad
+            self.model.stop_training = True
+            return
+        value = float(logs.get(self.monitor, logs.get("loss", math.inf)))
+        if value < self.best_value or self._weights is None:
+            self.best_value, self.best_epoch, self._weights = value, epoch + 1, weights
+            self._state = copy.deepcopy(state)
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        """Put the best finite weights back when the final ones are not finite."""
+        if self.diverged_at is None and not (
+            _all_finite(self.model.get_weights()) and _all_finite(self._state_now())
+        ):
+            self.diverged_at = self.best_epoch or 1
+        if self.diverged_at is not None and self._weights is not None:
+            self.model.set_weights(self._weights)
+            if self._state is not None:
+                self.model.optimizer.load_state_dict(self._state)
+            self.model.stop_reason = (
+                f"diverged: {self.what} in epoch {self.diverged_at}; "
+                f"restored the weights of epoch {self.best_epoch}")
+
+
 def _fit(args: argparse.Namespace, model: Sequential, spec: Spec, train: tuple[Any, Any],
-         val: tuple[Any, Any] | None) -> Any:
-    callbacks = []
+         val: tuple[Any, Any] | None) -> tuple[Any, DivergenceGuard]:
+    callbacks: list[Callback] = []
     if args.early_stopping:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=args.patience,
                                        restore_best_weights=True))
-    return model.fit(
-        train[0], spec.fit_targets(train[1]),
-        epochs=args.epochs, batch_size=args.batch_size,
-        validation_data=None if val is None else (val[0], spec.fit_targets(val[1])),
-        callbacks=callbacks, verbose=0 if args.quiet else 1, seed=args.seed,
-    )
+    guard = DivergenceGuard("val_loss" if val is not None else "loss")
+    callbacks.append(guard)
+    with np.errstate(all="ignore"):  # a diverging run is reported by the guard
+        history = model.fit(
+            train[0], spec.fit_targets(train[1]),
+            epochs=args.epochs, batch_size=args.batch_size,
+            validation_data=None if val is None else (val[0], spec.fit_targets(val[1])),
+            callbacks=callbacks, verbose=0 if args.quiet else 1, seed=args.seed,
+        )
+    return history, guard
+
+
+def _diverged(args: argparse.Namespace, guard: DivergenceGuard) -> str:
+    """The one-line report of a diverged run (after its best weights were saved)."""
+    hint = ("try a smaller --learning-rate" if args.learning_rate is not None
+            else "try another --solver or a smaller --learning-rate")
+    head = f"training diverged: {guard.what} in epoch {guard.diverged_at}"
+    if guard.best_epoch is None:
+        return f"{head}, before any epoch ended with finite weights, so nothing was saved ({hint})"
+    return (f"{head}; saved the weights of epoch {guard.best_epoch} ({guard.monitor} "
+            f"{guard.best_value:.4g}), the best finite ones, to {args.out} ({hint})")
 
 
 def _report(results: dict[str, dict[str, float]], rows: dict[str, int]) -> None:
     for name, values in results.items():
-        text = "  ".join(f"{k} {v:.4f}" for k, v in values.items())
+        text = "  ".join(f"{k} {number(v)}" for k, v in values.items())
         print(f"{name:<11} {text}  ({rows[name]} rows)")
     if "test" in results and "accuracy" in results["test"]:
-        print(f"test accuracy: {results['test']['accuracy']:.4f}")
+        print(f"test accuracy: {number(results['test']['accuracy'])}")
 
 
 def _finite(value: Any) -> Any:
@@ -217,7 +306,7 @@ def _summary(args: argparse.Namespace, data: TrainingData, history: Any, model: 
 
 def _check_options(args: argparse.Namespace) -> None:
     """Everything about the options that can fail, checked before any data is read."""
-    _check_out(args.out)
+    check_output(args.out, "--out", {"data": args.data})
     if args.plots is not None:
         require_matplotlib("--plots")
         check_plots_dir(args.plots)
@@ -243,16 +332,22 @@ def run_train(args: argparse.Namespace) -> int:
     model = build_model(len(data.input_names), len(data.classes or [0]), args.hidden,
                         args.activation, data.task, args.seed)
     model.compile(optimizer, spec.loss, metrics=["accuracy" if data.classes else "r2"])
-    check_memory(model, len(data.features), len(tr), args.batch_size)  # before allocating
-    print(_describe(args, data, (len(tr), len(va))), flush=True)
+    check_memory(model, len(data.input_names), len(tr), args.batch_size)  # before allocating
+    print(printable(_describe(args, data, (len(tr), len(va)))), flush=True)
     for note in data.notes or ():
-        print(note)
-    sets = {"train": (spec.scaler.transform(data.x[tr]), data.y[tr])}
+        print(printable(note))
+    z = standardise(data.x, spec.scaler, model.dtype, data.table, data.input_columns)
+    if target_scaler is not None:  # validation targets far outside the training range
+        standardise(data.y.reshape(-1, 1), target_scaler, model.dtype, data.table,
+                    [data.target], role="target")
+    sets = {"train": (z[tr], data.y[tr])}
     if len(va):
-        sets["validation"] = (spec.scaler.transform(data.x[va]), data.y[va])
+        sets["validation"] = (z[va], data.y[va])
     if data.test is not None:
         sets["test"] = (spec.scaler.transform(data.test[0]), data.test[1])
-    history = _fit(args, model, spec, sets["train"], sets.get("validation"))
+    history, guard = _fit(args, model, spec, sets["train"], sets.get("validation"))
+    if guard.diverged_at is not None and guard.best_epoch is None:
+        raise CLIError(_diverged(args, guard))
     results = {name: scores(model, spec, *xy) for name, xy in sets.items()}
     rows = {name: len(xy[1]) for name, xy in sets.items()}
     _report(results, rows)
@@ -261,7 +356,9 @@ def run_train(args: argparse.Namespace) -> int:
         model_io.save(model, args.out, metadata=spec.to_metadata())
     except OSError as exc:
         raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
-    print(f"saved the model to {args.out}")
+    if guard.diverged_at is not None:
+        raise CLIError(_diverged(args, guard))
+    print(printable(f"saved the model to {args.out}"))
     if args.plots is not None:
         _write_plots(args.plots, model, spec, sets)
     return 0

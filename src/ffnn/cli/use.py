@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import numpy as np
@@ -19,15 +21,19 @@ from .data import (
     read_csv,
     regression_targets,
 )
-from .model import Spec, load_model, predict_labels, scores
+from .files import check_output, write_text
+from .model import Spec, load_model, number, predict_labels, scores
+from .scaling import standardise
+from .text import printable
 
 __all__ = ["feature_matrix", "run_evaluate", "run_info", "run_predict"]
 
 
-def feature_matrix(table: Table, spec: Spec, extra: set[str],
+def feature_matrix(table: Table, spec: Spec, extra: set[str], dtype: Any,
                    notes: list[str] | None = None) -> np.ndarray:
     """The model's feature columns of ``table``, by name, made into network inputs by
-    the stored column rules (numbers, one-hot categories, fill values) and standardised.
+    the stored column rules (numbers, one-hot categories, fill values) and standardised,
+    each value checked to fit ``dtype`` (the model's) once standardised.
 
     The table must hold every feature column; besides them only the columns in
     ``extra`` (the target) are allowed, so that a file meant for another model is
@@ -49,7 +55,12 @@ def feature_matrix(table: Table, spec: Spec, extra: set[str],
     done = spec.table_columns.transform(table)
     if notes is not None:
         notes.extend(done.notes())
-    return spec.scaler.transform(done.x)
+    return standardise(done.x, spec.scaler, dtype, table, spec.table_columns.input_columns)
+
+
+def _lines(table: Table) -> Callable[[int], str]:
+    """Names data row i by its file and line, for messages."""
+    return lambda i: f"{table.path}, line {table.lines[i]}"
 
 
 def _load(path: str) -> tuple[Sequential, Spec]:
@@ -64,18 +75,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
     target = args.target or spec.target
     table.index(target, "target column")
     notes: list[str] = []
-    x = feature_matrix(table, spec, {target}, notes)
+    x = feature_matrix(table, spec, {target}, model.dtype, notes)
     if spec.task == "classify":
         assert spec.classes is not None
         y = encode_labels(table, target, spec.classes)
     else:
         y = regression_targets(table, target)
-    results = scores(model, spec, x, y)
-    print(f"{len(table)} rows of {args.data}, target {target!r} ({spec.task})")
+    results = scores(model, spec, x, y, _lines(table))
+    print(printable(f"{len(table)} rows of {args.data}, target {target!r} ({spec.task})"))
     for note in notes:
-        print(note)
+        print(printable(note))
     for name, value in results.items():
-        print(f"{name}: {value:.4f}")
+        print(f"{name}: {number(value)}")
     return 0
 
 
@@ -88,24 +99,29 @@ def _write_predictions(out: TextIO, table: Table, column: str, labels: list[str]
 
 def run_predict(args: argparse.Namespace) -> int:
     """The ``predict`` subcommand."""
+    if args.out is not None:
+        check_output(args.out, "--out", {"model": args.model, "data": args.data})
     model, spec = _load(args.model)
     table = read_csv(args.data)
     notes: list[str] = []
-    labels = predict_labels(model, spec, feature_matrix(table, spec, {spec.target}, notes))
+    x = feature_matrix(table, spec, {spec.target}, model.dtype, notes)
+    labels = predict_labels(model, spec, x, _lines(table))
     column = spec.target if spec.target not in table.columns else f"{spec.target}_predicted"
     if args.out is None:
         for note in notes:  # standard output holds the CSV
-            print(f"ffnn: note: {note}", file=sys.stderr)
+            print(printable(f"ffnn: note: {note}"), file=sys.stderr)
+        if sys.stdout.isatty():  # a terminal: make control characters visible
+            table = Table(table.path, [printable(c) for c in table.columns],
+                          [[printable(c) for c in row] for row in table.rows], table.lines)
+            column, labels = printable(column), [printable(v) for v in labels]
         _write_predictions(sys.stdout, table, column, labels)
         return 0
-    try:
-        with open(args.out, "w", newline="", encoding="utf-8") as fh:
-            _write_predictions(fh, table, column, labels)
-    except OSError as exc:
-        raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
-    print(f"wrote {len(labels)} predictions ({column!r}) to {args.out}")
+    text = io.StringIO()
+    _write_predictions(text, table, column, labels)
+    write_text(args.out, text.getvalue())
+    print(printable(f"wrote {len(labels)} predictions ({column!r}) to {args.out}"))
     for note in notes:
-        print(note)
+        print(printable(note))
     return 0
 
 
@@ -159,13 +175,12 @@ def _spec_lines(spec: Spec) -> list[str]:
 def run_info(args: argparse.Namespace) -> int:
     """The ``info`` subcommand: architecture, parameter count and training summary."""
     model, metadata = load_model(args.model)
-    print(f"file: {args.model}")
-    print(model.summary())
+    lines = [f"file: {args.model}", model.summary()]
     try:
-        lines = _spec_lines(Spec.from_metadata(metadata, model, args.model))
+        lines += _spec_lines(Spec.from_metadata(metadata, model, args.model))
     except CLIError as exc:
-        lines = [f"metadata:    {exc}"]
+        lines.append(f"metadata:    {exc}")
         if metadata:
             lines.append(f"raw:         {json.dumps(metadata)[:500]}")
-    print("\n".join(lines))
+    print(printable("\n".join(lines), keep_newlines=True))  # names come from the file
     return 0

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_int
 from ..exceptions import ModelFileError
 from ..training import Sequential
 from ..training.callbacks import History
@@ -90,12 +91,14 @@ def save_checkpoint(model: Sequential, path: str | os.PathLike[str], epoch: int,
     Raises
     ------
     ValueError
-        As :func:`save`, and for a generator not on PCG64 or PCG64DXSM.
+        As :func:`save`, for an epoch that is not an integer >= 0 (which
+        :func:`load_checkpoint` would refuse), and for a generator not on PCG64 or
+        PCG64DXSM.
     """
     rngs = {layer.name: getattr(layer, "rng", None) for layer in model.layers}
     dropout = {name: schema.generator_state(rng) for name, rng in rngs.items()
                if isinstance(rng, np.random.Generator)}
-    training = {"epoch": int(epoch), "dropout_rngs": dropout,
+    training = {"epoch": check_int("checkpoint epoch", epoch), "dropout_rngs": dropout,
                 "shuffle_rng": None if shuffle_rng is None else
                 schema.generator_state(shuffle_rng)}
     atomic_write(os.fspath(path), encode(model, None, history, training))

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from ..training.callbacks import Callback, History, Logs, _monitored, _resolve_mode
+from .atomic import check_writable
 from .checkpoint import save_checkpoint
 
 __all__ = ["ModelCheckpoint"]
@@ -46,6 +47,10 @@ class ModelCheckpoint(Callback):
     Notes
     -----
     Put it after callbacks that add entries to the logs, so the saved history has them.
+    The file is written as :func:`ffnn.io.atomic.atomic_write` writes: only a regular
+    file (or a symbolic link to one) is replaced; a directory, device, FIFO or socket at
+    the path is refused with a ``ValueError``, checked when training begins for a path
+    without format fields.
     """
 
     def __init__(
@@ -77,7 +82,14 @@ class ModelCheckpoint(Callback):
         return (epoch + 1) % self.every_n_epochs == 0
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
-        """Recover the best value from the epochs already recorded (a resumed run)."""
+        """Check that the file can be written (so a bad path fails before the first
+        epoch, not after it) and recover the best value from the epochs already recorded
+        (a resumed run)."""
+        folder = os.path.dirname(self.path)
+        if "{" not in self.path:
+            check_writable(self.path)
+        elif "{" not in folder:  # the name is formatted per epoch; its folder is fixed
+            check_writable(os.path.join(folder, "checkpoint"))
         self.best = math.inf if self.mode == "min" else -math.inf
         history = getattr(self.model, "history", None)
         if self.save_best_only and history is not None:

@@ -31,7 +31,8 @@ import safetensors.numpy
 
 from ..exceptions import ModelFileError
 
-__all__ = ["DTYPES", "MAX_HEADER_BYTES", "MAX_NDIM", "no_duplicate_keys", "read_container"]
+__all__ = ["DTYPES", "MAX_HEADER_BYTES", "MAX_NDIM", "no_duplicate_keys", "parse_container",
+           "read_container"]
 
 #: Largest header accepted (the limit the safetensors reference implementation uses).
 MAX_HEADER_BYTES = 100 * 2**20
@@ -170,7 +171,7 @@ def _metadata(header: dict[str, Any]) -> dict[str, str]:
 
 
 def read_container(path: str) -> tuple[dict[str, str], dict[str, np.ndarray]]:
-    """Read and validate a safetensors file.
+    """Read and validate a safetensors file (a regular file only).
 
     Parameters
     ----------
@@ -189,7 +190,11 @@ def read_container(path: str) -> tuple[dict[str, str], dict[str, np.ndarray]]:
     ModelFileError
         For any defect, with a message naming it (not the path: the caller adds it).
     """
-    data = _read_bytes(path)
+    return parse_container(_read_bytes(path))
+
+
+def parse_container(data: bytes) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """Validate the bytes of a safetensors file; as :func:`read_container`."""
     header, start = _parse_header(data)
     data_len = len(data) - start
     expected: dict[str, tuple[np.dtype[Any], tuple[int, ...]]] = {}

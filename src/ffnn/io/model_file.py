@@ -22,7 +22,7 @@ from ..training import Sequential
 from ..training.callbacks import History
 from . import schema
 from .atomic import atomic_write
-from .container import no_duplicate_keys, read_container
+from .container import no_duplicate_keys, parse_container, read_container
 
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
@@ -81,9 +81,48 @@ def _history_entry(history: History | None) -> dict[str, Any] | None:
             "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}}
 
 
+def _string_keys(metadata: Mapping[Any, Any]) -> None:
+    """Refuse a key that JSON would change: JSON object keys are strings, so ``1``,
+    ``1.5``, ``True`` or ``None`` would come back as ``"1"``, ``"1.5"``, ``"true"``,
+    ``"null"`` (and ``{1: .., "1": ..}`` as a document that repeats a key)."""
+    stack: list[tuple[Any, str]] = [(metadata, "metadata")]
+    seen: set[int] = set()  # a container met twice is a cycle, which json.dumps reports
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, (Mapping, list, tuple)):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    try:
+                        as_json = json.dumps({key: 0})[1:-4]
+                    except (TypeError, ValueError):
+                        as_json = "nothing JSON can hold"
+                    raise ValueError(
+                        f"{where} has the key {key!r} ({type(key).__name__}); JSON keys are "
+                        f"strings, so it would load back as {as_json} or collide with that "
+                        "key: use string keys")
+                stack.append((item, f"{where}[{key!r}]"))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _check_loads(name: str, data: bytes) -> None:
+    """Run the loader's checks on the bytes about to be written: a file that
+    :func:`load` would refuse is never written (the model would be lost)."""
+    try:
+        meta, tensors = parse_container(data)
+        _rebuild(_document(meta), tensors, allow_nonfinite=True)
+    except (ModelFileError, *_CONFIG_ERRORS) as exc:
+        raise ValueError(f"cannot save model {name!r}: load would refuse the file ({exc}); "
+                         "nothing was written") from exc
+
+
 def encode(model: Sequential, metadata: Any, history: History | None,
-            training: dict[str, Any] | None) -> bytes:
-    """The bytes of the safetensors file for ``model``."""
+           training: dict[str, Any] | None) -> bytes:
+    """The bytes of the safetensors file for ``model``, checked to load back."""
     if not model.built:
         raise ValueError(f"model {model.name!r} is not built; fit it or call "
                          "model.build(input_dim) before saving")
@@ -91,6 +130,7 @@ def encode(model: Sequential, metadata: Any, history: History | None,
         metadata = getattr(model, "metadata", None) or {}
     if not isinstance(metadata, Mapping):
         raise ValueError(f"metadata must be a dict, got {type(metadata).__name__}")
+    _string_keys(metadata)
     tensors = {f"{layer.name}/{key}": np.ascontiguousarray(p.data)
                for layer in model.layers for key, p in layer.named_params.items()}
     try:
@@ -107,14 +147,20 @@ def encode(model: Sequential, metadata: Any, history: History | None,
             "training": training,
         }
         text = json.dumps(doc)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ValueError(f"cannot save model {model.name!r}: {exc}") from exc
-    return safetensors.numpy.save(tensors, metadata={_KEY: text})
+    data = safetensors.numpy.save(tensors, metadata={_KEY: text})
+    _check_loads(model.name, data)
+    return data
 
 
 def save(model: Sequential, path: str | os.PathLike[str],
          metadata: Mapping[str, Any] | None = None) -> None:
     """Save a built model to one ``.safetensors`` file, atomically.
+
+    What :func:`load` would refuse is refused here, before anything is written: the
+    encoded bytes go through the loader's checks (non-finite weights excepted, which
+    ``load(..., allow_nonfinite=True)`` reads).
 
     Parameters
     ----------
@@ -122,17 +168,25 @@ def save(model: Sequential, path: str | os.PathLike[str],
         A built model; its weights, architecture, compile settings, optimiser state and
         history are saved.
     path : str or path-like
-        The file to write (replaced atomically if it exists).
+        The file to write, replaced atomically if it exists. Only a regular file is
+        replaced; a symbolic link is followed (the file it points at is replaced and the
+        link stays); see :mod:`ffnn.io.atomic`.
     metadata : dict, optional
-        Any JSON-serialisable dict, returned as ``model.metadata`` by :func:`load`.
-        None saves the model's own ``metadata`` attribute (empty for a new model).
+        Any JSON-serialisable dict with string keys (at every level), returned as
+        ``model.metadata`` by :func:`load`. None saves the model's own ``metadata``
+        attribute (empty for a new model).
 
     Raises
     ------
     ValueError
         If the model is not built, uses a layer, activation, initializer, regularizer,
         loss or metric that is a plain Python callable (not in ffnn's registries), or
-        ``metadata`` is not JSON-serialisable.
+        ``metadata`` is not JSON-serialisable or has a key that is not a string; if
+        the bytes would not pass :func:`load`'s checks (nothing is then written); if
+        ``path`` is empty, a dangling symbolic link, or names a directory, device, FIFO
+        or socket.
+    OSError
+        If the file cannot be written (its folder is missing or read-only, ...).
     """
     atomic_write(os.fspath(path), encode(model, metadata, model.history, None))
 

@@ -7,6 +7,7 @@ read). Samples are rows. :data:`METRICS` maps each name to its function; a funct
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -118,32 +119,65 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     return categorical_accuracy(yt, yp)
 
 
+#: Above this magnitude the regression metrics divide by a power of two first.
+_RESCALE_ABOVE = 2.0**500
+
+
+def _regression(y_true: Any, y_pred: Any, name: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """float64 arrays of matching shape, divided by a power of two ``s`` when their
+    magnitude is beyond 2**500, and ``s`` (1 otherwise).
+
+    Dividing by a power of two is exact, and afterwards no difference or square can
+    overflow: values near the float64 limit (1e308) give their exact metrics instead of
+    ``inf`` and a RuntimeWarning. Ordinary data are not rescaled at all.
+    """
+    yt, yp = _same_shape(*_arrays(y_true, y_pred, name), name)
+    yt, yp = np.asarray(yt, dtype=np.float64), np.asarray(yp, dtype=np.float64)
+    peak = max(float(np.max(np.abs(yt))), float(np.max(np.abs(yp))))
+    if not _RESCALE_ABOVE < peak < math.inf:  # ordinary, or NaN/inf (whose result is NaN/inf)
+        return yt, yp, 1.0
+    unit = math.ldexp(1.0, math.frexp(peak)[1] - 1)  # 2**(e-1) <= peak < 2**e
+    return yt / unit, yp / unit, unit
+
+
 def mse(y_true: Any, y_pred: Any) -> float:
-    """(1/(N·K)) Σₙ Σₖ (yₙₖ − ŷₙₖ)², the mean over samples and outputs."""
-    yt, yp = _same_shape(*_arrays(y_true, y_pred, "mse"), "mse")
-    return float(np.mean(np.square(yt - yp)))
+    """(1/(N·K)) Σₙ Σₖ (yₙₖ − ŷₙₖ)², the mean over samples and outputs.
+
+    Computed in float64 without overflow for any finite inputs (see ``r2``); the
+    result is ``inf`` only when the mean itself exceeds float64's range (about 1.8e308).
+    """
+    yt, yp, unit = _regression(y_true, y_pred, "mse")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.mean(np.square(yt - yp))) * unit * unit  # Python floats: no warning
 
 
 def mae(y_true: Any, y_pred: Any) -> float:
-    """(1/(N·K)) Σₙ Σₖ |yₙₖ − ŷₙₖ|, the mean over samples and outputs."""
-    yt, yp = _same_shape(*_arrays(y_true, y_pred, "mae"), "mae")
-    return float(np.mean(np.abs(yt - yp)))
+    """(1/(N·K)) Σₙ Σₖ |yₙₖ − ŷₙₖ|, the mean over samples and outputs.
+
+    Computed in float64 without overflow for any finite inputs (see ``r2``).
+    """
+    yt, yp, unit = _regression(y_true, y_pred, "mae")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.mean(np.abs(yt - yp))) * unit
 
 
 def r2(y_true: Any, y_pred: Any) -> float:
     """R² = 1 − Σₙ (yₙ − ŷₙ)² / Σₙ (yₙ − ȳ)² per output, averaged uniformly over outputs.
 
     As scikit-learn's ``r2_score`` (``multioutput="uniform_average"``): an output with
-    constant targets scores 1 if predicted exactly, else 0.
+    constant targets scores 1 if predicted exactly, else 0. R² does not depend on the
+    scale of y, so values near the float64 limit are divided by a power of two first
+    (exactly) and the score is finite for any finite inputs, with no RuntimeWarning.
     """
-    yt, yp = _same_shape(*_arrays(y_true, y_pred, "r2"), "r2")
-    yt = yt.reshape(len(yt), -1).astype(np.float64)
-    yp = yp.reshape(len(yp), -1).astype(np.float64)
-    ss_res = np.sum(np.square(yt - yp), axis=0)
-    ss_tot = np.sum(np.square(yt - yt.mean(axis=0)), axis=0)
-    scores = np.where(ss_res == 0, 1.0, 0.0)
-    varying = ss_tot != 0
-    scores[varying] = 1.0 - ss_res[varying] / ss_tot[varying]
+    yt, yp, _ = _regression(y_true, y_pred, "r2")
+    yt = yt.reshape(len(yt), -1)
+    yp = yp.reshape(len(yp), -1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ss_res = np.sum(np.square(yt - yp), axis=0)
+        ss_tot = np.sum(np.square(yt - yt.mean(axis=0)), axis=0)
+        scores = np.where(ss_res == 0, 1.0, 0.0)
+        varying = ss_tot != 0
+        scores[varying] = 1.0 - ss_res[varying] / ss_tot[varying]
     return float(np.mean(scores))
 
 
