@@ -19,6 +19,7 @@ from .._validation import check_int
 from ..optim import FullBatchOptimizer
 from . import data
 from .callbacks import Callback, CallbackList, History
+from .class_weights import class_sample_weight
 from .progress import Progress
 
 if TYPE_CHECKING:
@@ -104,9 +105,10 @@ def _resume(
 def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int | None,
               validation_split: float, validation_data: Any, shuffle: bool,
               callbacks: list[Callback], verbose: int, seed: int | None, sample_weight: Any,
-              initial_epoch: int, resume_from: Any = None) -> FitRun:
+              initial_epoch: int, resume_from: Any = None, class_weight: Any = None) -> FitRun:
     """Validate the data once, build the model if needed, split off the validation set,
-    seed the streams, resume from a checkpoint if asked, and wire up the callbacks."""
+    weight the training classes, seed the streams, resume from a checkpoint if asked, and
+    wire up the callbacks."""
     model.prepare_training()
     init_seq, shuffle_seq, dropout_seq = np.random.SeedSequence(seed).spawn(3)
     xa, ya, sw = model.validate_data(x, y, sample_weight,
@@ -114,6 +116,8 @@ def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int
     if seed is not None:  # fit's seed also fixes the dropout masks
         _reseed_dropout(model, dropout_seq)
     xa, ya, sw, val = _validation_set(model, xa, ya, sw, validation_split, validation_data)
+    if class_weight is not None:  # the training samples only, as Keras
+        sw = class_sample_weight(class_weight, ya, ya.dtype.kind in "iu", sw, model.dtype)
     if isinstance(model.optimizer, FullBatchOptimizer):
         batch_size = None
     rng = np.random.default_rng(shuffle_seq)

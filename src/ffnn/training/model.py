@@ -256,6 +256,7 @@ class Sequential(ParamsMixin):
         initial_epoch: int = 0,
         nb_epoch: int | None = None,
         resume_from: Any = None,
+        class_weight: Any = None,
     ) -> History:
         """Train for ``epochs`` passes over the data.
 
@@ -292,6 +293,15 @@ class Sequential(ParamsMixin):
             so that with the same data and ``epochs`` the final weights are bit-identical
             to an uninterrupted run's. Raises ``ffnn.ModelFileError`` for a bad file and
             ValueError if it does not match this model.
+        class_weight : dict or "balanced", optional
+            Weights of the classes, ``{class index: weight}`` (classes not named weigh
+            1) or ``"balanced"``, scikit-learn's n_samples / (n_classes · n_c) over the
+            classes of the training samples. The targets must be class labels (integer
+            labels, one-hot rows or one 0/1 column). Each training sample's weight is
+            its class's weight times its ``sample_weight``: the run equals one with
+            ``sample_weight=class_weight[label] * sample_weight``. As in Keras it shapes
+            the training loss only: ``val_*`` values (``validation_split`` or
+            ``validation_data``) are computed without it.
 
         Returns
         -------
@@ -324,6 +334,7 @@ class Sequential(ParamsMixin):
             sample_weight=sample_weight,
             initial_epoch=initial_epoch,
             resume_from=resume_from,
+            class_weight=class_weight,
         )
 
     def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
