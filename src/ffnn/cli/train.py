@@ -158,7 +158,16 @@ def _fit(args: argparse.Namespace, model: Sequential, spec: Spec, train: tuple[A
         epochs=args.epochs, batch_size=args.batch_size,
         validation_data=None if val is None else (val[0], spec.fit_targets(val[1])),
         callbacks=callbacks, verbose=0 if args.quiet else 1, seed=args.seed,
+        class_weight=_class_weight(args, spec),
     )
+
+
+def _class_weight(args: argparse.Namespace, spec: Spec) -> str | None:
+    """``--class-weight balanced`` for classification; a ValueError for regression."""
+    cw = getattr(args, "class_weight", None)
+    if cw is not None and spec.task != "classify":
+        raise ValueError("--class-weight needs a classification target (--task classify)")
+    return cw
 
 
 def _report(results: dict[str, dict[str, float]], rows: dict[str, int]) -> None:
