@@ -62,6 +62,14 @@ class BaseMLP(BaseEstimator, SklearnSpellings):
         check_is_fitted(self)
         return mlp_plan(self, classifier=is_classifier(self))
 
+    def __ffnn_save__(self) -> tuple[Sequential, dict[str, Any]]:
+        """The network and the ``"estimator"`` section of this fitted estimator's model
+        file (see :func:`ffnn.save` and :mod:`.persistence`)."""
+        from .file_state import state
+
+        check_is_fitted(self)
+        return state(self)
+
     _no_improvement_count: int = 0  # carried between partial_fit calls
 
     def __init__(
