@@ -234,12 +234,12 @@ class BaseMLP(BaseEstimator, SklearnSpellings):
     def _validate_X(self, X: Any, reset: bool = False) -> np.ndarray:
         X = validate_data(self, X, reset=reset, accept_sparse=ACCEPT_SPARSE,
                           dtype=FLOAT_DTYPES)
-        return X.toarray() if sparse.issparse(X) else X
+        return X.tocsr() if sparse.issparse(X) else X  # the network densifies per batch
 
     def _validate_Xy(self, X: Any, y: Any, reset: bool, y_numeric: bool) -> tuple[Any, Any]:
         X, y = validate_data(self, X, y, reset=reset, accept_sparse=ACCEPT_SPARSE,
                              dtype=FLOAT_DTYPES, multi_output=True, y_numeric=y_numeric)
-        return (X.toarray() if sparse.issparse(X) else X), y
+        return (X.tocsr() if sparse.issparse(X) else X), y
 
     def _outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
@@ -339,7 +339,7 @@ class BaseMLP(BaseEstimator, SklearnSpellings):
                                   self._no_improvement_count if incremental else 0, lbfgs)
         epochs = 1 if incremental or lbfgs else int(self.max_iter)
         history = self.model_.fit(
-            xt, tt, epochs=epochs, batch_size=self._batch_size(len(xt)),
+            xt, tt, epochs=epochs, batch_size=self._batch_size(xt.shape[0]),
             shuffle=bool(self.shuffle), callbacks=[stopper, *(self.callbacks or ())],
             validation_data=None if val is None else (val[0], val[1], val[3]),
             verbose=2 if self.verbose else 0, seed=int(self._rng.randint(_SEED_MAX)),

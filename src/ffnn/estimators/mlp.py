@@ -163,7 +163,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
-            Sparse input is converted to a dense array.
+            Sparse input stays sparse; the network densifies one batch at a time.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels (any type), or a 0/1 indicator matrix for multi-label problems.
         sample_weight : array-like of shape (n_samples,), optional

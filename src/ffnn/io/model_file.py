@@ -148,6 +148,7 @@ def _network(obj: Any) -> tuple[Sequential, dict[str, Any] | None]:
     """The Sequential to save and the estimator section, asking a non-model object for
     them through ``type(obj).__ffnn_save__`` (so io never imports the estimators)."""
     if isinstance(obj, Sequential):
+        obj.build_declared()  # a declared input size builds the model, as in Keras
         return obj, None
     hook = getattr(type(obj), "__ffnn_save__", None)
     if hook is None:

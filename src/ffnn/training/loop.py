@@ -74,7 +74,7 @@ def _validation_set(
         x, y, xv, yv = data.split_validation(x, y, validation_split)
         swv = None
         if sw is not None:
-            sw, swv = sw[: len(x)], sw[len(x) :]
+            sw, swv = sw[: x.shape[0]], sw[x.shape[0] :]
         return x, y, sw, (xv, yv, swv)
     return x, y, sw, None
 
@@ -126,7 +126,7 @@ def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int
     if resume_from is not None:
         initial_epoch, rng, history = _resume(model, resume_from, rng)
     model.history, model.shuffle_rng = history, rng
-    steps = 1 if batch_size is None else -(-len(xa) // batch_size)
+    steps = 1 if batch_size is None else -(-xa.shape[0] // batch_size)
     cbs = CallbackList([*callbacks, history], model)  # history last: it sees what others log
     return FitRun(xa, ya, sw, val, batch_size, shuffle, rng, initial_epoch, epochs, history,
                   cbs, Progress(verbose, epochs, steps))
@@ -140,13 +140,13 @@ def _run_epoch(model: Sequential, run: FitRun) -> tuple[float, list[np.ndarray],
     right before it is used, instead of copying the whole data set every epoch.
     """
     x, y, sw, cbs, progress = run.x, run.y, run.sample_weight, run.callbacks, run.progress
-    perm = run.rng.permutation(len(x)) if run.shuffle else None
+    perm = run.rng.permutation(x.shape[0]) if run.shuffle else None
     total, count = 0.0, 0.0
     outputs: list[np.ndarray] = []
     keep = bool(model.metrics)
-    for b, idx in enumerate(data.batches(len(x), run.batch_size, perm)):
+    for b, idx in enumerate(data.batches(x.shape[0], run.batch_size, perm)):
         w = None if sw is None else sw[idx]
-        loss, out = model.batch_step(x[idx], y[idx], w)
+        loss, out = model.batch_step(data.dense(x[idx]), y[idx], w)
         mass = len(out) if w is None else float(np.sum(w))  # batch weight in the epoch mean
         total += loss * mass
         count += mass

@@ -45,8 +45,21 @@ class Sequential(ParamsMixin):
     seed : int, optional
         Seed of the weight initialisation. When None, ``fit(seed=...)`` seeds it, and
         without either the initial weights come from fresh OS entropy.
-    dtype : {"float32", "float64"}, default "float32"
+    dtype : {"float32", "float64"}, optional
         Precision of the parameters and computations; inputs are converted to it.
+        When not given: float32, except that compiling with a second-order optimiser
+        (a :class:`~ffnn.optim.FullBatchOptimizer`: L-BFGS, Levenberg–Marquardt,
+        Bayesian regularisation, ...) switches the model to float64, as MATLAB computes
+        in double (float32 limits Levenberg–Marquardt's steps, see
+        docs/second_order.md). A dtype given here is always kept.
+
+    Notes
+    -----
+    A model whose first layer declares its input size (``Dense(64, input_dim=100)``)
+    has its weights as soon as they are asked for, as Keras builds it at once:
+    ``get_weights``, ``set_weights``, ``summary``, ``count_params`` and ``params`` work
+    before ``fit``. Until then ``fit(seed=...)`` still seeds the initial weights; give
+    ``seed=`` here to fix weights read before fitting.
 
     Examples
     --------
@@ -67,12 +80,13 @@ class Sequential(ParamsMixin):
         layers: Sequence[Layer] | None = None,
         name: str | None = None,
         seed: int | None = None,
-        dtype: Any = "float32",
+        dtype: Any = None,
     ) -> None:
         self.layers: list[Layer] = []
         self.name = name or "sequential"
         self.seed = seed
-        self.dtype = np.dtype(dtype)
+        self.dtype_given = dtype is not None
+        self.dtype = np.dtype("float32" if dtype is None else dtype)
         if self.dtype not in _FLOATS:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         self.optimizer: Any = None
@@ -130,6 +144,8 @@ class Sequential(ParamsMixin):
         """
         # Resolve and check everything first: a failed compile leaves the model as it was.
         self.optimizer, self.loss, self.metrics = resolve_compile(optimizer, loss, metrics)
+        if isinstance(self.optimizer, FullBatchOptimizer) and not self.dtype_given:
+            self.cast(np.float64)  # second-order methods compute in double
         if self.built:
             self.optimizer.build(self.params)
 
@@ -207,7 +223,7 @@ class Sequential(ParamsMixin):
         """One optimiser step on one batch; returns ``{"loss": value before the step}``."""
         xa, ya, sw = self.validate_data(x, y, sample_weight)
         self.prepare_training()
-        return {"loss": self.batch_step(xa, ya, sw)[0]}
+        return {"loss": self.batch_step(data.dense(xa), ya, sw)[0]}
 
     def jacobian(self, x: Any, y: Any = None) -> np.ndarray:
         """Jacobian of the residuals r = y − ŷ (or of ŷ when ``y`` is None) with respect to
@@ -224,7 +240,7 @@ class Sequential(ParamsMixin):
     ) -> tuple[np.ndarray, np.ndarray, Any]:
         """Validate (x, y, sample_weight) once, building the model (from ``seed``) if
         needed; the targets are prepared for the loss. ``what`` prefixes messages."""
-        xa = data.as_features(x, self.dtype, self.input_dim, what=f"{what}x")
+        xa = data.as_features(x, self.dtype, self.input_dim, what=f"{what}x", sparse=True)
         self.ensure_built(xa.shape[1], seed)
         if self.loss is None:
             raise RuntimeError("compile the model first: model.compile(optimizer, loss)")
@@ -343,19 +359,25 @@ class Sequential(ParamsMixin):
 
         io.save(self, path, metadata)
 
-    def _raw_outputs(self, x: np.ndarray, batch_size: int | None, logits: bool) -> np.ndarray:
+    def _raw_outputs(self, x: Any, batch_size: int | None, logits: bool) -> np.ndarray:
+        """Outputs batch by batch (sparse inputs densified one batch at a time)."""
+        n = x.shape[0]
+        if data.is_sparse(x) and batch_size is None:
+            batch_size = 256  # densify a bounded batch, never the whole matrix
         with ad.no_grad():
-            if batch_size is None or batch_size >= len(x):
-                return self.forward(Tensor(x), logits=logits).data
+            if batch_size is None or batch_size >= n:
+                return self.forward(Tensor(data.dense(x)), logits=logits).data
             parts = [
-                self.forward(Tensor(x[s]), logits=logits).data
-                for s in data.batches(len(x), batch_size)
+                self.forward(Tensor(data.dense(x[s])), logits=logits).data
+                for s in data.batches(n, batch_size)
             ]
         return np.concatenate(parts, axis=0)
 
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
-        """Network outputs for ``x`` (probabilities for a sigmoid/softmax output)."""
-        xa = data.as_features(x, self.dtype, self.input_dim)
+        """Network outputs for ``x`` (probabilities for a sigmoid/softmax output).
+
+        ``x`` may be a SciPy sparse matrix: it is densified one batch at a time."""
+        xa = data.as_features(x, self.dtype, self.input_dim, sparse=True)
         self.ensure_built(xa.shape[1])
         check_batch_size(batch_size)
         return self._raw_outputs(xa, batch_size, logits=False)
