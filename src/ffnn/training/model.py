@@ -279,7 +279,9 @@ class Sequential(ParamsMixin):
         Parameters
         ----------
         x, y : array_like
-            Samples in rows (lists, NumPy arrays or pandas objects).
+            Samples in rows (lists, NumPy arrays or pandas objects). ``x`` may be a
+            SciPy sparse matrix: it stays sparse and each batch is densified just
+            before its step (a full-batch optimiser densifies the whole set).
         epochs : int
         batch_size : int or None, default 32
             None means full-batch gradient descent; 1 is the per-sample SGD of the
