@@ -93,6 +93,18 @@ def test_integer_labels_and_a_binary_column() -> None:
     np.testing.assert_array_equal(out.get_weights()[0], ref.get_weights()[0])
 
 
+def test_sparse_labels_may_weigh_a_class_absent_from_the_batch() -> None:
+    """The classes of integer labels are the model's outputs: a weight for class 2 is
+    accepted when only classes 0 and 1 occur (it weighs nothing)."""
+    x, _, labels = _data()
+    keep = labels < 2
+    model = Sequential([Dense(3, activation="softmax", input_dim=2)], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(x[keep], labels[keep], epochs=1, verbose=0, class_weight={2: 5.0, 1: 2.0})
+    with pytest.raises(ValueError, match=r"classes \[3\] that are not among"):
+        model.fit(x[keep], labels[keep], epochs=1, verbose=0, class_weight={3: 1.0})
+
+
 def test_validation_values_ignore_class_weight() -> None:
     """As Keras: class_weight shapes the training loss only; val_loss is unweighted."""
     x, y, _ = _data()

@@ -18,16 +18,18 @@ import numpy as np
 __all__ = ["class_labels", "class_sample_weight", "sample_weights_for_labels"]
 
 
-def class_labels(y: np.ndarray, integer_labels: bool) -> tuple[np.ndarray, int]:
+def class_labels(y: np.ndarray, integer_labels: bool,
+                 n_outputs: int = 0) -> tuple[np.ndarray, int]:
     """The class index of every sample and the number of classes of prepared targets.
 
-    Integer labels (sparse losses) are taken as they are; one-hot rows give the index of
-    their 1; a single 0/1 column gives 0 or 1 (two classes). Anything else raises a
-    ValueError: class weights need class targets.
+    Integer labels (sparse losses) are taken as they are, with ``n_outputs`` classes (the
+    model's outputs; more if a label is larger); one-hot rows give the index of their 1;
+    a single 0/1 column gives 0 or 1 (two classes). Anything else raises a ValueError:
+    class weights need class targets.
     """
     if integer_labels:
         labels = np.asarray(y, dtype=np.intp).reshape(-1)
-        return labels, int(labels.max()) + 1 if labels.size else 0
+        return labels, max(n_outputs, int(labels.max()) + 1 if labels.size else 0)
     if y.ndim == 2 and y.shape[1] == 1:
         column = y[:, 0]
         if not np.all((column == 0) | (column == 1)):
@@ -79,10 +81,12 @@ def sample_weights_for_labels(class_weight: Any, labels: np.ndarray,
 
 
 def class_sample_weight(class_weight: Any, y: np.ndarray, integer_labels: bool,
-                        sample_weight: np.ndarray | None, dtype: Any) -> np.ndarray:
-    """The sample weights that ``class_weight`` gives prepared targets ``y``, times
-    ``sample_weight`` if given, in ``dtype``; ValueError if they are all zero."""
-    labels, n_classes = class_labels(y, integer_labels)
+                        sample_weight: np.ndarray | None, dtype: Any,
+                        n_outputs: int = 0) -> np.ndarray:
+    """The sample weights that ``class_weight`` gives prepared targets ``y`` (of a model
+    with ``n_outputs`` outputs), times ``sample_weight`` if given, in ``dtype``;
+    ValueError if they are all zero."""
+    labels, n_classes = class_labels(y, integer_labels, n_outputs)
     per_sample = sample_weights_for_labels(class_weight, labels, np.arange(n_classes))
     if sample_weight is not None:
         per_sample = per_sample * sample_weight.astype(np.float64)

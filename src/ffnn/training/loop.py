@@ -117,7 +117,8 @@ def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int
         _reseed_dropout(model, dropout_seq)
     xa, ya, sw, val = _validation_set(model, xa, ya, sw, validation_split, validation_data)
     if class_weight is not None:  # the training samples only, as Keras
-        sw = class_sample_weight(class_weight, ya, ya.dtype.kind in "iu", sw, model.dtype)
+        sw = class_sample_weight(class_weight, ya, ya.dtype.kind in "iu", sw, model.dtype,
+                                 model.output_shape[-1])
     if isinstance(model.optimizer, FullBatchOptimizer):
         batch_size = None
     rng = np.random.default_rng(shuffle_seq)
