@@ -151,3 +151,20 @@ def test_what_cannot_be_saved_says_so(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="needs a Sequential or a fitted ffnn estimator"):
         ffnn.save(PerceptronClassifier(), tmp_path / "x.safetensors")
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_the_command_line_reads_an_estimator_file(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """`ffnn info` shows the estimator's network (it used to crash with AttributeError)
+    and `ffnn export` writes its ONNX model with labels and probabilities."""
+    pytest.importorskip("onnx")
+    from ffnn.cli import main
+
+    X, y = _iris()
+    path = tmp_path / "clf.safetensors"
+    ffnn.save(MLPClassifier(**FAST).fit(X, y), path)
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "a fitted MLPClassifier" in out and "Total params: 67" in out  # 5·8 + 9·3
+    assert main(["export", str(path), str(tmp_path / "clf.onnx")]) == 0
+    assert "probabilities" in capsys.readouterr().out

@@ -140,9 +140,12 @@ def run_info(args: argparse.Namespace) -> int:
     """The ``info`` subcommand: architecture, parameter count and training summary."""
     model, metadata = load_model(args.model)
     print(f"file: {args.model}")
-    print(model.summary())
+    network = getattr(model, "model_", model)  # a saved scikit-learn estimator's network
+    if network is not model:
+        print(f"estimator: a fitted {type(model).__name__} (ffnn.load returns it)")
+    print(network.summary())
     try:
-        lines = _spec_lines(Spec.from_metadata(metadata, model, args.model))
+        lines = _spec_lines(Spec.from_metadata(metadata, network, args.model))
     except CLIError as exc:
         lines = [f"metadata:    {exc}"]
         if metadata:
