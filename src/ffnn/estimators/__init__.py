@@ -9,7 +9,7 @@ models (``model_``) trained by the library's own optimisers; see docs/estimators
 
 :mod:`.base` holds the machinery shared by the MLPs (parameters, the training driver),
 :mod:`.params` the parameter checks, :mod:`.stopping` scikit-learn's stopping rule,
-:mod:`.mlp` and :mod:`.regressor` the MLPs, :mod:`.perceptron` the perceptron, and
+:mod:`.mlp` the MLPs, :mod:`.perceptron` the perceptron, and
 :mod:`.file_state`/:mod:`.persistence` their model-file section (``ffnn.save``/``load``).
 """
 

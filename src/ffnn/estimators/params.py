@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_array
 from .. import _validation as validation
 
 __all__ = ["SKLEARN_SPELLINGS", "SklearnSpellings", "check_bool", "check_choice", "check_number",
-           "check_sample_weight", "refuse_sklearn_names", "stochastic"]
+           "check_sample_weight", "refuse_sklearn_names"]
 
 #: scikit-learn's MLP parameter → how ffnn spells it.
 SKLEARN_SPELLINGS = {
@@ -107,11 +107,3 @@ def check_sample_weight(sample_weight: Any, X: np.ndarray) -> np.ndarray:
     if n and not sw.any():
         raise ValueError("sample_weight is zero for every sample: there is nothing to fit")
     return sw
-
-
-def stochastic(estimator: Any) -> bool:
-    """``partial_fit`` exists for solvers that take one step per mini-batch."""
-    try:
-        return not estimator._full_batch
-    except ValueError:  # an unknown solver: let partial_fit report it
-        return True
