@@ -69,6 +69,8 @@ def _torch_per_sample(name: str, y: np.ndarray, p: torch.Tensor, from_logits: bo
         return TF.nll_loss(torch.log(p / p.sum(1, keepdim=True)), labels, reduction="none")
     if name == "hinge":
         return torch.clamp(1 - yt * p, min=0).mean(1)
+    if name == "huber":
+        return TF.huber_loss(p, yt, reduction="none", delta=1.0).mean(1)
     raise AssertionError(name)
 
 

@@ -68,7 +68,8 @@ def test_gradient_includes_the_penalty_at_the_optimum(rng: np.random.Generator) 
 
 def test_float32_model_is_supported() -> None:
     x = np.linspace(-np.pi, np.pi, 50).reshape(-1, 1)
-    model = Sequential([Dense(8, activation="tanh", input_dim=1), Dense(1)], seed=0)
+    model = Sequential([Dense(8, activation="tanh", input_dim=1), Dense(1)], seed=0,
+                       dtype="float32")  # given: second-order would choose float64
     model.compile(optimizer=LBFGS(maxiter=300), loss="mse")
     hist = model.fit(x, np.sin(x), epochs=2, verbose=0).history
     assert model.layers[0].kernel.data.dtype == np.float32 and hist["loss"][-1] < 1e-3

@@ -166,6 +166,9 @@ def _add_train(sub: Any) -> None:
     p.add_argument("--early-stopping", action="store_true",
                    help="stop when the validation loss stops falling and keep the best "
                         "weights")
+    p.add_argument("--class-weight", choices=["balanced"], default=None,
+                   help="weigh each class n_rows / (n_classes * its rows), scikit-learn's "
+                        "'balanced' (classification only)")
     p.add_argument("--patience", type=_positive_int, default=10, metavar="N",
                    help="epochs without improvement before early stopping (default: 10)")
     p.add_argument("--seed", type=_seed, default=0, metavar="N",

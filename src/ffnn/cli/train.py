@@ -257,6 +257,7 @@ def _fit(args: argparse.Namespace, model: Sequential, spec: Spec, train: tuple[A
             epochs=args.epochs, batch_size=args.batch_size,
             validation_data=None if val is None else (val[0], spec.fit_targets(val[1])),
             callbacks=callbacks, verbose=0 if args.quiet else 1, seed=args.seed,
+            class_weight=_class_weight(args, spec),
         )
     return history, guard
 
@@ -270,6 +271,14 @@ def _diverged(args: argparse.Namespace, guard: DivergenceGuard) -> str:
         return f"{head}, before any epoch ended with finite weights, so nothing was saved ({hint})"
     return (f"{head}; saved the weights of epoch {guard.best_epoch} ({guard.monitor} "
             f"{guard.best_value:.4g}), the best finite ones, to {args.out} ({hint})")
+
+
+def _class_weight(args: argparse.Namespace, spec: Spec) -> str | None:
+    """``--class-weight balanced`` for classification; a ValueError for regression."""
+    cw = getattr(args, "class_weight", None)
+    if cw is not None and spec.task != "classify":
+        raise ValueError("--class-weight needs a classification target (--task classify)")
+    return cw
 
 
 def _report(results: dict[str, dict[str, float]], rows: dict[str, int]) -> None:

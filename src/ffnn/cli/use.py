@@ -175,9 +175,13 @@ def _spec_lines(spec: Spec) -> list[str]:
 def run_info(args: argparse.Namespace) -> int:
     """The ``info`` subcommand: architecture, parameter count and training summary."""
     model, metadata = load_model(args.model)
-    lines = [f"file: {args.model}", model.summary()]
+    network = getattr(model, "model_", model)  # a saved scikit-learn estimator's network
+    lines = [f"file: {args.model}"]
+    if network is not model:
+        lines.append(f"estimator: a fitted {type(model).__name__} (ffnn.load returns it)")
+    lines.append(network.summary())
     try:
-        lines += _spec_lines(Spec.from_metadata(metadata, model, args.model))
+        lines += _spec_lines(Spec.from_metadata(metadata, network, args.model))
     except CLIError as exc:
         lines.append(f"metadata:    {exc}")
         if metadata:

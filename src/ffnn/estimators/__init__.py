@@ -7,8 +7,10 @@ re-seeds every ``fit``) and pass ``sklearn.utils.estimator_checks``, so they wor
 pipelines, grid searches and cross-validation. The networks are :class:`ffnn.Sequential`
 models (``model_``) trained by the library's own optimisers; see docs/estimators.md.
 
-:mod:`.base` holds the machinery shared by the MLPs (parameters, their validation, the
-training driver), :mod:`.mlp` the MLPs and :mod:`.perceptron` the perceptron.
+:mod:`.base` holds the machinery shared by the MLPs (parameters, the training driver),
+:mod:`.params` the parameter checks, :mod:`.stopping` scikit-learn's stopping rule,
+:mod:`.mlp` the MLPs, :mod:`.perceptron` the perceptron, and
+:mod:`.file_state`/:mod:`.persistence` their model-file section (``ffnn.save``/``load``).
 """
 
 from .mlp import MLPClassifier, MLPRegressor

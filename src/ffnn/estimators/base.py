@@ -2,8 +2,9 @@
 
 :class:`BaseMLP` holds the parameters, their validation (done in ``fit``, never in
 ``__init__``), the construction of the :class:`ffnn.Sequential`, and the training
-driver with scikit-learn's stopping rules (:class:`SklearnStopping`). The public
-classes in :mod:`.mlp` add the target encoding and the prediction methods.
+driver with scikit-learn's stopping rules (:class:`.stopping.SklearnStopping`). The
+public classes in :mod:`.mlp` add the target encoding and the prediction methods; the
+parameter checks live in :mod:`.params`, the model-file round trip in :mod:`.persistence`.
 """
 
 from __future__ import annotations
@@ -18,14 +19,8 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import (
-    check_array,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from .. import _validation as validation
 from .. import optim
 from ..exceptions import ConvergenceWarning
 from ..nn.activations import ACTIVATIONS
@@ -33,129 +28,23 @@ from ..nn.layers import Dense
 from ..nn.regularizers import L2
 from ..training import Sequential
 from ..training.callbacks import Callback
+from .params import (
+    SklearnSpellings,
+    check_bool,
+    check_choice,
+    check_number,
+    check_sample_weight,
+)
+from .stopping import SklearnStopping
 
-__all__ = ["BaseMLP", "SklearnStopping", "check_bool", "check_choice", "check_number"]
+__all__ = ["BaseMLP"]
 
 ACCEPT_SPARSE = ("csr", "csc", "coo")
 FLOAT_DTYPES = (np.float64, np.float32)
 _SEED_MAX = np.iinfo(np.int32).max
 
 
-def _parameter(name: str) -> str:
-    return f"the {name!r} parameter"
-
-
-def check_choice(name: str, value: Any, choices: list[str]) -> str:
-    """``value`` lower-cased if it is one of ``choices`` (case-insensitive), else ValueError."""
-    lowered = value.lower() if isinstance(value, str) else value
-    return validation.check_choice(_parameter(name), lowered, choices)
-
-
-def check_number(
-    name: str, value: Any, kind: type = numbers.Real, low: float = 0.0, strict: bool = False
-) -> Any:
-    """``value`` if it is a finite ``kind`` (Real or Integral) ≥ ``low`` (> if ``strict``).
-
-    Always ValueError, as scikit-learn's parameter validation (a wrong type is a wrong
-    value of the parameter), with its bound in the message."""
-    if kind is numbers.Integral:
-        ok = validation.is_int(value)
-    else:
-        ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-    ok = ok and np.isfinite(value) and (value > low if strict else value >= low)
-    if not ok:
-        what = "an integer" if kind is numbers.Integral else "a finite number"
-        raise ValueError(f"{_parameter(name)} must be {what} {'>' if strict else '>='} "
-                         f"{low:g}; got {value!r}")
-    return value
-
-
-def check_bool(name: str, value: Any) -> bool:
-    """``value`` if it is True or False, else a ValueError."""
-    try:
-        return validation.check_bool(_parameter(name), value)
-    except TypeError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def check_sample_weight(sample_weight: Any, X: np.ndarray) -> np.ndarray:
-    """``sample_weight`` as a finite, non-negative float array of shape (n_samples,) in
-    X's dtype, not all zero (a scalar weighs every sample the same), with scikit-learn's public
-    ``check_array`` for the conversion; ValueError naming the problem otherwise."""
-    n = X.shape[0]
-    if isinstance(sample_weight, numbers.Number):
-        return np.full(n, sample_weight, dtype=X.dtype)
-    sw = check_array(sample_weight, ensure_2d=False, dtype=X.dtype, order="C",
-                     input_name="sample_weight")
-    if sw.ndim != 1 or sw.shape[0] != n:
-        raise ValueError(f"sample_weight must have shape ({n},), got {sw.shape}")
-    if (sw < 0).any():
-        raise ValueError("sample_weight must be non-negative (negative values are not "
-                         "allowed)")
-    if n and not sw.any():
-        raise ValueError("sample_weight is zero for every sample: there is nothing to fit")
-    return sw
-
-
-class SklearnStopping(Callback):
-    """scikit-learn's MLP stopping rule as an ffnn callback.
-
-    After each epoch the training loss is appended to the estimator's ``loss_curve_``.
-    Without validation data an epoch counts as "no improvement" when its loss exceeds
-    ``best_loss − tol``; with validation data (early stopping) when the validation
-    score (accuracy or R²) is below ``best_score + tol``, and the weights of the
-    best-scoring epoch are kept in :attr:`best_weights`. Training stops after
-    ``n_iter_no_change + 1`` consecutive such epochs, as in scikit-learn's MLP.
-
-    Parameters
-    ----------
-    estimator : BaseMLP
-        Provides ``tol``, ``n_iter_no_change``, ``loss_curve_`` and the scorer.
-    validation : (X, y, sample_weight) or None
-    best_loss : float
-        The best loss before this training run (``inf`` for a fresh one).
-    no_improvement : int
-        Epochs without improvement before this run.
-    """
-
-    def __init__(self, estimator: BaseMLP, validation: tuple[Any, Any, Any] | None,
-                 best_loss: float = np.inf, no_improvement: int = 0) -> None:
-        self.estimator = estimator
-        self.validation = validation
-        self.best_loss = best_loss
-        self.best_score = -np.inf
-        self.scores: list[float] = []
-        self.no_improvement = no_improvement
-        self.best_weights: list[np.ndarray] | None = None
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        """Record the epoch and stop training when it has stopped improving."""
-        est, logs = self.estimator, logs if logs is not None else {}
-        loss = float(logs["loss"])
-        est.loss_curve_.append(loss)
-        if self.validation is not None:
-            score = est._score_arrays(*self.validation)
-            logs["val_score"] = score
-            self.scores.append(score)
-            improved = score >= self.best_score + est.tol
-            if score > self.best_score:
-                self.best_score = score
-                self.best_weights = self.model.get_weights()
-            what = "Validation score"
-        else:
-            improved = loss <= self.best_loss - est.tol
-            what = "Training loss"
-        self.best_loss = min(self.best_loss, loss)
-        self.no_improvement = 0 if improved else self.no_improvement + 1
-        if self.no_improvement > est.n_iter_no_change:
-            self.model.stop_training = True
-            self.model.stop_reason = (
-                f"{what} did not improve more than tol={est.tol} for "
-                f"{est.n_iter_no_change} consecutive epochs"
-            )
-
-
-class BaseMLP(BaseEstimator):
+class BaseMLP(BaseEstimator, SklearnSpellings):
     """Parameters, validation, network construction and training of the MLP estimators.
 
     Subclasses implement ``_encode_targets`` (targets → network targets),
@@ -172,6 +61,14 @@ class BaseMLP(BaseEstimator):
 
         check_is_fitted(self)
         return mlp_plan(self, classifier=is_classifier(self))
+
+    def __ffnn_save__(self) -> tuple[Sequential, dict[str, Any]]:
+        """The network and the ``"estimator"`` section of this fitted estimator's model
+        file (see :func:`ffnn.save` and :mod:`.persistence`)."""
+        from .file_state import state
+
+        check_is_fitted(self)
+        return state(self)
 
     _no_improvement_count: int = 0  # carried between partial_fit calls
 
@@ -192,6 +89,8 @@ class BaseMLP(BaseEstimator):
         verbose: bool | int = False,
         solver_options: dict[str, Any] | None = None,
         warm_start: bool = False,
+        shuffle: bool = True,
+        callbacks: list[Callback] | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -208,6 +107,8 @@ class BaseMLP(BaseEstimator):
         self.verbose = verbose
         self.solver_options = solver_options
         self.warm_start = warm_start
+        self.shuffle = shuffle
+        self.callbacks = callbacks
 
     # ---------------------------------------------------------------- checks
     def _hidden_sizes(self) -> tuple[int, ...]:
@@ -230,6 +131,10 @@ class BaseMLP(BaseEstimator):
         self._hidden_sizes()
         check_choice("activation", self.activation, ACTIVATIONS.names())
         check_choice("solver", self.solver, optim.OPTIMIZERS.names())
+        if isinstance(self.learning_rate, str):
+            raise ValueError(f"the 'learning_rate' parameter is the step size, a number > 0 "
+                             f"(scikit-learn's learning_rate_init); got {self.learning_rate!r}"
+                             "; for a schedule use a learning-rate callback in callbacks=")
         check_number("learning_rate", self.learning_rate, strict=True)
         check_number("alpha", self.alpha)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
@@ -247,6 +152,12 @@ class BaseMLP(BaseEstimator):
             raise ValueError("the 'verbose' parameter must be True, False or an integer >= 0; "
                              f"got {verbose!r}")
         check_bool("warm_start", self.warm_start)
+        check_bool("shuffle", self.shuffle)
+        callbacks = self.callbacks
+        if callbacks is not None and (not isinstance(callbacks, (list, tuple)) or not all(
+                isinstance(cb, Callback) for cb in callbacks)):
+            raise ValueError("the 'callbacks' parameter must be None or a list of ffnn "
+                             f"callbacks (ffnn.callbacks.Callback); got {callbacks!r}")
         options = self.solver_options
         if options is not None and not isinstance(options, Mapping):
             raise ValueError("the 'solver_options' parameter must be None or a dict of "
@@ -323,12 +234,12 @@ class BaseMLP(BaseEstimator):
     def _validate_X(self, X: Any, reset: bool = False) -> np.ndarray:
         X = validate_data(self, X, reset=reset, accept_sparse=ACCEPT_SPARSE,
                           dtype=FLOAT_DTYPES)
-        return X.toarray() if sparse.issparse(X) else X
+        return X.tocsr() if sparse.issparse(X) else X  # the network densifies per batch
 
     def _validate_Xy(self, X: Any, y: Any, reset: bool, y_numeric: bool) -> tuple[Any, Any]:
         X, y = validate_data(self, X, y, reset=reset, accept_sparse=ACCEPT_SPARSE,
                              dtype=FLOAT_DTYPES, multi_output=True, y_numeric=y_numeric)
-        return (X.toarray() if sparse.issparse(X) else X), y
+        return (X.tocsr() if sparse.issparse(X) else X), y
 
     def _outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
@@ -336,7 +247,7 @@ class BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool,
-             classes: Any = None) -> Any:
+             classes: Any = None, validation: tuple[Any, Any, Any] | None = None) -> Any:
         self._check_params()
         optimizer = self._optimizer()
         first = not hasattr(self, "model_") or not (incremental or self.warm_start)
@@ -345,10 +256,12 @@ class BaseMLP(BaseEstimator):
             y = column_or_1d(y, warn=True)
         targets = self._encode_targets(y, first=first, incremental=incremental,
                                        classes=classes)
-        sw = None
-        if sample_weight is not None:
-            sw = check_sample_weight(sample_weight, X)
+        sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
+        sw = self._class_weights(y, sw, X.dtype, incremental)
+        if sw is not None:
             self._check_weighted_targets(y, sw, incremental)
+        val = None if validation is None else self._validation_set(*validation, X.dtype,
+                                                                    incremental)
         if not incremental or first:
             self._rng = check_random_state(self.random_state)
         arch = self._architecture(X.shape[1], targets.shape[1])
@@ -357,6 +270,7 @@ class BaseMLP(BaseEstimator):
             self._arch = arch
             self.n_iter_ = 0
             self.loss_curve_: list[float] = []
+            self.validation_loss_curve_: list[float] = []
         elif arch != self._arch:
             how = "partial_fit" if incremental else "warm_start"
             raise ValueError(f"{how} cannot continue training with a different architecture: "
@@ -367,11 +281,25 @@ class BaseMLP(BaseEstimator):
             self._compile(self.model_, optimizer, self._output_layer(targets.shape[1])[2])
         else:  # partial_fit keeps the compiled optimiser, but honours a changed alpha
             self._reset_regularizers(self.model_.optimizer)
-        self._train(X, targets, y, sw, incremental)
+        self._train(X, targets, y, sw, incremental, val)
         return self
 
+    def _validation_set(self, X_val: Any, y_val: Any, sw_val: Any, dtype: Any,
+                        incremental: bool) -> tuple[Any, ...]:
+        """(X, network targets, y, sample weights) of the validation data given to fit."""
+        if X_val is None or y_val is None:
+            raise ValueError("validation data need both X_val and y_val")
+        X_val, y_val = self._validate_Xy(X_val, y_val, reset=False,
+                                         y_numeric=self._y_numeric)
+        X_val = X_val.astype(dtype, copy=False)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val)
+        sw = None if sw_val is None else check_sample_weight(sw_val, X_val)
+        sw = self._class_weights(y_val, sw, dtype, incremental)
+        return X_val, self._encode_validation(y_val), y_val, sw
+
     def _split(self, X: np.ndarray, targets: np.ndarray, y: np.ndarray, sw: Any,
-               early: bool) -> tuple[tuple[Any, ...], tuple[Any, Any, Any] | None]:
+               early: bool) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
         if not early:
             return (X, targets, sw), None
         idx = np.arange(X.shape[0])
@@ -382,7 +310,7 @@ class BaseMLP(BaseEstimator):
             raise ValueError(f"early_stopping: cannot hold out validation_fraction="
                              f"{self.validation_fraction} of {len(idx)} samples: {exc}") from None
         sw_train, sw_val = (None, None) if sw is None else (sw[train], sw[val])
-        return (X[train], targets[train], sw_train), (X[val], y[val], sw_val)
+        return (X[train], targets[train], sw_train), (X[val], targets[val], y[val], sw_val)
 
     def _batch_size(self, n_samples: int) -> int | None:
         if self._full_batch:
@@ -396,33 +324,62 @@ class BaseMLP(BaseEstimator):
         return min(int(self.batch_size), n_samples)
 
     def _train(self, X: np.ndarray, targets: np.ndarray, y: np.ndarray, sw: Any,
-               incremental: bool) -> None:
+               incremental: bool, given: tuple[Any, ...] | None) -> None:
         lbfgs = self._solver_class is optim.LBFGS
         early = bool(self.early_stopping) and not incremental and not lbfgs
-        (xt, tt, swt), val = self._split(X, targets, y, sw, early)
+        if given is None:
+            (xt, tt, swt), val = self._split(X, targets, y, sw, early)
+        else:
+            (xt, tt, swt), val = (X, targets, sw), given
         if swt is not None and np.all(swt == swt[0]):
             swt = None  # equal weights: the weighted mean is the mean (and bit-identical)
         best = getattr(self, "best_loss_", None) if incremental else None
-        stopper = SklearnStopping(self, val, np.inf if best is None else best,
-                                  self._no_improvement_count if incremental else 0)
+        stopper = SklearnStopping(self, None if val is None else (val[0], val[2], val[3]),
+                                  early, np.inf if best is None else best,
+                                  self._no_improvement_count if incremental else 0, lbfgs)
         epochs = 1 if incremental or lbfgs else int(self.max_iter)
         history = self.model_.fit(
-            xt, tt, epochs=epochs, batch_size=self._batch_size(len(xt)), shuffle=True,
-            callbacks=[stopper], verbose=2 if self.verbose else 0,
-            seed=int(self._rng.randint(_SEED_MAX)), sample_weight=swt)
-        if stopper.best_weights is not None:
+            xt, tt, epochs=epochs, batch_size=self._batch_size(xt.shape[0]),
+            shuffle=bool(self.shuffle), callbacks=[stopper, *(self.callbacks or ())],
+            validation_data=None if val is None else (val[0], val[1], val[3]),
+            verbose=2 if self.verbose else 0, seed=int(self._rng.randint(_SEED_MAX)),
+            sample_weight=swt)
+        if early and stopper.best_weights is not None:
             self.model_.set_weights(stopper.best_weights)
         ran = len(history.epoch)
-        self.n_iter_ += int(self.model_.optimizer.epoch_logs["iterations"]) if lbfgs else ran
-        self.loss_ = self.loss_curve_[-1]
+        if lbfgs:
+            self.loss_curve_.extend(self.model_.optimizer.trace)  # one value per iteration
+            ran = int(self.model_.optimizer.epoch_logs["iterations"])
+        self.n_iter_ = self.n_iter_ + ran if incremental else ran  # per call (scikit-learn ≥1.3)
+        self.loss_ = (self.loss_curve_[-1] if self.loss_curve_
+                      else float(history.history["loss"][-1]))
         self._no_improvement_count = stopper.no_improvement
         self.best_loss_ = None if early else stopper.best_loss
-        self.validation_scores_ = stopper.scores if early else None
-        self.best_validation_score_ = stopper.best_score if early else None
-        if not (incremental or history.stop_reason or ran < epochs):
+        self.validation_scores_ = stopper.scores if val is not None else None
+        self.best_validation_score_ = stopper.best_score if val is not None else None
+        if not (incremental or history.stop_reason or len(history.epoch) < epochs):
             warnings.warn(f"{type(self).__name__}: solver {self.solver!r} reached max_iter="
                           f"{self.max_iter} without converging", ConvergenceWarning,
                           stacklevel=4)
+
+    # ------------------------------------------------------------ sklearn views
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """The weight matrices in scikit-learn's layout (inputs, units): read-only views
+        of the network's kernels (ffnn stores W as (units, inputs))."""
+        return [_read_only(layer.kernel.data.T) for layer in self._dense_layers()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """The bias vectors, one per layer: read-only views."""
+        return [_read_only(layer.bias.data) for layer in self._dense_layers()
+                if layer.bias is not None]  # the estimators' layers always have one
+
+    def _dense_layers(self) -> list[Dense]:
+        if "model_" not in vars(self):
+            raise AttributeError(f"this {type(self).__name__} is not fitted yet: coefs_ and "
+                                 "intercepts_ exist after fit")
+        return [lay for lay in self.model_.layers if isinstance(lay, Dense)]
 
     # ------------------------------------------------------------ subclasses
     _y_numeric = False
@@ -440,5 +397,20 @@ class BaseMLP(BaseEstimator):
     def _stratify(self, y: np.ndarray) -> np.ndarray | None:
         return None
 
+    def _class_weights(self, y: np.ndarray, sw: np.ndarray | None, dtype: Any,
+                       incremental: bool) -> np.ndarray | None:
+        """Hook: the sample weights times the class weights (classifiers)."""
+        return sw
+
+    def _encode_validation(self, y: np.ndarray) -> np.ndarray:
+        """Hook: validation targets as network targets, checked against the fit's."""
+        raise NotImplementedError
+
     def _score_arrays(self, X: np.ndarray, y: np.ndarray, sw: Any) -> float:
         raise NotImplementedError
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view

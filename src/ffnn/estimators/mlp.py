@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
+from ..training.callbacks import Callback
+from ..training.class_weights import sample_weights_for_labels
 from .base import BaseMLP
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -80,6 +83,21 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         for lbfgs. They take precedence over the values derived from other parameters.
     warm_start : bool, default False
         Let ``fit`` continue from the current weights (with a fresh optimiser).
+    shuffle : bool, default True
+        Reshuffle the samples every epoch (mini-batch solvers).
+    callbacks : list of ffnn.callbacks.Callback, optional
+        Run every epoch after the stopping rule, on ``model_``; their logs hold
+        ``loss``, ``val_loss`` and ``val_score`` (with validation data).
+    class_weight : dict or "balanced", optional
+        ``{class label: weight}`` (unnamed classes weigh 1) or "balanced", scikit-learn's
+        n_samples / (n_classes · n_c) on the labels given to ``fit``. Each sample's weight
+        is its class's weight times its ``sample_weight``, in training and validation
+        alike; not for multi-label targets, and "balanced" not for ``partial_fit``.
+
+    Notes
+    -----
+    scikit-learn's spellings that ffnn spells otherwise (``learning_rate_init``,
+    ``momentum``, ``beta_1``, ...) raise a TypeError naming ffnn's spelling.
 
     Attributes
     ----------
@@ -94,17 +112,22 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         "sigmoid" or "softmax".
     model_ : ffnn.Sequential
         The trained network.
+    coefs_, intercepts_ : list of ndarray
+        Read-only views of the weights in scikit-learn's layout, (inputs, units).
     n_iter_ : int
-        Epochs run (L-BFGS iterations for lbfgs), over all calls with warm_start or
-        ``partial_fit``.
+        Epochs run (L-BFGS iterations for lbfgs) in the last ``fit`` call (as
+        scikit-learn ≥ 1.3 with warm_start); ``partial_fit`` adds one per call.
     loss_ : float
         The training objective (loss + penalty) of the last epoch.
     loss_curve_ : list of float
-        The training objective of every epoch.
+        The training objective of every epoch (of every L-BFGS iteration), over all calls.
+    validation_loss_curve_ : list of float
+        The objective on the validation data of every epoch (empty without them).
     best_loss_ : float or None
         The lowest training objective seen; None with early stopping.
     validation_scores_ : list of float or None
-        The validation accuracy of every epoch with early stopping, else None.
+        The validation accuracy of every epoch with validation data (``X_val`` or
+        early stopping), else None.
     best_validation_score_ : float or None
 
     See Also
@@ -123,23 +146,65 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     (1, 3)
     """
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        solver: str = "adam",
+        learning_rate: float = 1e-3,
+        alpha: float = 1e-4,
+        batch_size: int | str = "auto",
+        max_iter: int = 200,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        random_state: Any = None,
+        verbose: bool | int = False,
+        solver_options: dict[str, Any] | None = None,
+        warm_start: bool = False,
+        shuffle: bool = True,
+        callbacks: list[Callback] | None = None,
+        class_weight: Any = None,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            learning_rate=learning_rate, alpha=alpha, batch_size=batch_size,
+            max_iter=max_iter, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
+            tol=tol, random_state=random_state, verbose=verbose,
+            solver_options=solver_options, warm_start=warm_start, shuffle=shuffle,
+            callbacks=callbacks)
+        self.class_weight = class_weight
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, X_val: Any = None,
+            y_val: Any = None, sample_weight_val: Any = None) -> MLPClassifier:
         """Fit the network to ``X`` and labels ``y``.
 
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
-            Sparse input is converted to a dense array.
+            Sparse input stays sparse; the network densifies one batch at a time.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels (any type), or a 0/1 indicator matrix for multi-label problems.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; the loss is the weighted mean Σ wᵢ lᵢ / Σ wᵢ.
+        X_val, y_val : array-like, optional
+            Validation data (scikit-learn's spelling, as in
+            ``HistGradientBoostingClassifier.fit``): their loss is recorded in
+            ``validation_loss_curve_`` and their accuracy in ``validation_scores_``
+            every epoch; with ``early_stopping`` they replace the held-out
+            ``validation_fraction``.
+        sample_weight_val : array-like of shape (n_val_samples,), optional
+            Weights of the validation samples.
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        validation = None if X_val is None and y_val is None \
+            else (X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight, incremental=False, validation=validation)
 
     @available_if(_stochastic)
     def partial_fit(self, X: Any, y: Any, classes: Any = None,
@@ -220,6 +285,39 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _stratify(self, y: np.ndarray) -> np.ndarray | None:
         return None if self._multilabel else y
 
+    def _class_weights(self, y: np.ndarray, sw: np.ndarray | None, dtype: Any,
+                       incremental: bool) -> np.ndarray | None:
+        """``sample_weight`` times the weight of each sample's class (``class_weight``)."""
+        cw = self.class_weight
+        if cw is None:
+            return sw
+        if not (isinstance(cw, Mapping) or (isinstance(cw, str) and cw == "balanced")):
+            raise ValueError("the 'class_weight' parameter must be None, 'balanced' or a dict "
+                             f"{{class label: weight}}; got {cw!r}")
+        if self._multilabel:
+            raise ValueError("class_weight is not supported for multi-label targets; use "
+                             "sample_weight")
+        if incremental and isinstance(cw, str):
+            raise ValueError("class_weight='balanced' needs all the data, so partial_fit "
+                             "cannot use it; give a dict computed with "
+                             "sklearn.utils.class_weight.compute_class_weight")
+        weights = sample_weights_for_labels(cw, y, self.classes_)
+        if sw is not None:
+            weights = weights * sw.astype(np.float64)
+        return np.ascontiguousarray(weights, dtype=dtype)
+
+    def _encode_validation(self, y: np.ndarray) -> np.ndarray:
+        if self._multilabel:
+            if y.ndim != 2 or y.shape[1] != len(self.classes_):
+                raise ValueError(f"y_val must be a {len(self.classes_)}-column indicator "
+                                 f"matrix like y; got shape {y.shape}")
+        else:
+            unknown = np.setdiff1d(unique_labels(y), self.classes_)
+            if len(unknown):
+                raise ValueError(f"y_val has classes {unknown.tolist()} that are not in "
+                                 f"classes_ {self.classes_.tolist()}")
+        return self._binarizer.transform(y).astype(np.float64)
+
     def _score_arrays(self, X: np.ndarray, y: np.ndarray, sw: Any) -> float:
         pred = self._binarizer.inverse_transform(self.model_.predict(X))
         return float(accuracy_score(y, pred, sample_weight=sw))
@@ -299,6 +397,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     solver_options : dict, optional
         Options of the solver's constructor, e.g. ``{"mu": 0.01}`` for lm.
     warm_start : bool, default False
+    shuffle : bool, default True
+    callbacks : list of ffnn.callbacks.Callback, optional
+        See :class:`MLPClassifier`.
 
     Attributes
     ----------
@@ -308,12 +409,16 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     out_activation_ : str
         "linear".
     model_ : ffnn.Sequential
+    coefs_, intercepts_ : list of ndarray
+        Read-only views of the weights in scikit-learn's layout, (inputs, units).
     n_iter_ : int
+        Epochs of the last ``fit`` call (``partial_fit`` adds one per call).
     loss_ : float
     loss_curve_ : list of float
+    validation_loss_curve_ : list of float
     best_loss_ : float or None
     validation_scores_ : list of float or None
-        The validation R² of every epoch with early stopping, else None.
+        The validation R² of every epoch with validation data, else None.
     best_validation_score_ : float or None
 
     See Also
@@ -333,10 +438,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     _y_numeric = True
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, X_val: Any = None,
+            y_val: Any = None, sample_weight_val: Any = None) -> MLPRegressor:
         """Fit the network to ``X`` and targets ``y`` of shape (n_samples,) or
-        (n_samples, n_outputs); see :meth:`MLPClassifier.fit`."""
-        return self._fit(X, y, sample_weight, incremental=False)
+        (n_samples, n_outputs); validation data as in :meth:`MLPClassifier.fit`
+        (``validation_scores_`` then holds their R²)."""
+        validation = None if X_val is None and y_val is None \
+            else (X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight, incremental=False, validation=validation)
 
     @available_if(_stochastic)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
@@ -352,6 +461,13 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         targets = y.reshape(len(y), -1).astype(np.float64, copy=False)
         self.n_outputs_ = targets.shape[1]
         self.out_activation_ = "linear"
+        return targets
+
+    def _encode_validation(self, y: np.ndarray) -> np.ndarray:
+        targets = y.reshape(len(y), -1).astype(np.float64, copy=False)
+        if targets.shape[1] != self.n_outputs_:
+            raise ValueError(f"y_val has {targets.shape[1]} outputs but y has "
+                             f"{self.n_outputs_}")
         return targets
 
     def _score_arrays(self, X: np.ndarray, y: np.ndarray, sw: Any) -> float:

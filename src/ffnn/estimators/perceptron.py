@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import exceptions
 from ..perceptron import Perceptron
-from .base import check_bool, check_number
+from .params import check_bool, check_number
 
 __all__ = ["PerceptronClassifier"]
 

@@ -32,6 +32,8 @@ _FORMAT = "ffnn.model"
 _KEY = "ffnn"
 _TOP = {"format", "format_version", "model", "compile", "optimizer_state", "history",
         "metadata", "training"}
+#: The optional top-level key of a fitted estimator's file (see ffnn.estimators.persistence).
+_ESTIMATOR = "estimator"
 #: What a hostile config can make the registries' constructors raise. MemoryError is a
 #: backstop: sizes are checked against the file before anything is built.
 _CONFIG_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError,
@@ -121,8 +123,9 @@ def _check_loads(name: str, data: bytes) -> None:
 
 
 def encode(model: Sequential, metadata: Any, history: History | None,
-           training: dict[str, Any] | None) -> bytes:
-    """The bytes of the safetensors file for ``model``, checked to load back."""
+           training: dict[str, Any] | None, estimator: dict[str, Any] | None = None) -> bytes:
+    """The bytes of the safetensors file for ``model`` (and the estimator around it),
+    checked to load back."""
     if not model.built:
         raise ValueError(f"model {model.name!r} is not built; fit it or call "
                          "model.build(input_dim) before saving")
@@ -146,6 +149,8 @@ def encode(model: Sequential, metadata: Any, history: History | None,
             "metadata": dict(metadata),
             "training": training,
         }
+        if estimator is not None:
+            doc[_ESTIMATOR] = estimator
         text = json.dumps(doc)
     except (TypeError, ValueError, RecursionError) as exc:
         raise ValueError(f"cannot save model {model.name!r}: {exc}") from exc
@@ -154,9 +159,9 @@ def encode(model: Sequential, metadata: Any, history: History | None,
     return data
 
 
-def save(model: Sequential, path: str | os.PathLike[str],
+def save(model: Any, path: str | os.PathLike[str],
          metadata: Mapping[str, Any] | None = None) -> None:
-    """Save a built model to one ``.safetensors`` file, atomically.
+    """Save a built model (or a fitted estimator) to one ``.safetensors`` file, atomically.
 
     What :func:`load` would refuse is refused here, before anything is written: the
     encoded bytes go through the loader's checks (non-finite weights excepted, which
@@ -164,9 +169,11 @@ def save(model: Sequential, path: str | os.PathLike[str],
 
     Parameters
     ----------
-    model : Sequential
+    model : Sequential or a fitted ffnn estimator
         A built model; its weights, architecture, compile settings, optimiser state and
-        history are saved.
+        history are saved. A fitted ``MLPClassifier``/``MLPRegressor`` is saved as its
+        network (``model_``) plus an ``"estimator"`` section: its parameters and fitted
+        attributes (classes, curves, counters, random state), as plain JSON.
     path : str or path-like
         The file to write, replaced atomically if it exists. Only a regular file is
         replaced; a symbolic link is followed (the file it points at is replaced and the
@@ -188,7 +195,22 @@ def save(model: Sequential, path: str | os.PathLike[str],
     OSError
         If the file cannot be written (its folder is missing or read-only, ...).
     """
-    atomic_write(os.fspath(path), encode(model, metadata, model.history, None))
+    network, estimator = _network(model)
+    atomic_write(os.fspath(path), encode(network, metadata, network.history, None, estimator))
+
+
+def _network(obj: Any) -> tuple[Sequential, dict[str, Any] | None]:
+    """The Sequential to save and the estimator section, asking a non-model object for
+    them through ``type(obj).__ffnn_save__`` (so io never imports the estimators)."""
+    if isinstance(obj, Sequential):
+        obj.build_declared()  # a declared input size builds the model, as in Keras
+        return obj, None
+    hook = getattr(type(obj), "__ffnn_save__", None)
+    if hook is None:
+        raise TypeError(f"ffnn.save needs a Sequential or a fitted ffnn estimator "
+                        f"(MLPClassifier, MLPRegressor), got {type(obj).__name__}")
+    network, section = hook(obj)
+    return network, section
 
 
 # ----------------------------------------------------------------------- loading
@@ -210,8 +232,9 @@ def _document(meta: dict[str, str]) -> dict[str, Any]:
     if version > FORMAT_VERSION:
         raise ModelFileError(f"format version {version} is newer than this ffnn reads "
                              f"({FORMAT_VERSION}); upgrade ffnn")
-    if set(doc) != _TOP:
-        raise ModelFileError(f"the document must have the keys {sorted(_TOP)}, got {sorted(doc)}")
+    if set(doc) - {_ESTIMATOR} != _TOP:
+        raise ModelFileError(f"the document must have the keys {sorted(_TOP)} (and "
+                             f"optionally {_ESTIMATOR!r}), got {sorted(doc)}")
     return doc
 
 
@@ -262,18 +285,22 @@ def _rebuild(doc: dict[str, Any], tensors: dict[str, np.ndarray],
     return model
 
 
-def read(path: str | os.PathLike[str], allow_nonfinite: bool) -> tuple[Sequential, Any]:
-    """The model and the document's ``training`` section; ModelFileError on any defect."""
-    path = os.fspath(path)
+def _read(path: str, allow_nonfinite: bool) -> tuple[Sequential, dict[str, Any]]:
     try:
         meta, tensors = read_container(path)
         doc = _document(meta)
-        return _rebuild(doc, tensors, allow_nonfinite), doc["training"]
+        return _rebuild(doc, tensors, allow_nonfinite), doc
     except (ModelFileError, *_CONFIG_ERRORS) as exc:
         raise ModelFileError(f"cannot load model file {path!r}: {exc}") from exc
 
 
-def load(path: str | os.PathLike[str], *, allow_nonfinite: bool = False) -> Sequential:
+def read(path: str | os.PathLike[str], allow_nonfinite: bool) -> tuple[Sequential, Any]:
+    """The model and the document's ``training`` section; ModelFileError on any defect."""
+    model, doc = _read(os.fspath(path), allow_nonfinite)
+    return model, doc["training"]
+
+
+def load(path: str | os.PathLike[str], *, allow_nonfinite: bool = False) -> Any:
     """Load a model saved by :func:`save` (or a checkpoint).
 
     Parameters
@@ -285,15 +312,29 @@ def load(path: str | os.PathLike[str], *, allow_nonfinite: bool = False) -> Sequ
 
     Returns
     -------
-    Sequential
+    Sequential or estimator
         Built, with the saved weights; compiled with the saved optimiser (and its state),
         loss and metrics if the model was compiled; ``history`` and ``metadata`` restored.
+        For a file saved from a fitted ``MLPClassifier``/``MLPRegressor``, that estimator,
+        fitted, its ``model_`` the network (its ``callbacks`` parameter is None).
 
     Raises
     ------
     ModelFileError
         For any failure: unreadable, truncated, corrupted or hostile file, unsupported
         format version, a name outside ffnn's registries, a tensor that is missing,
-        extra, or of the wrong shape or dtype, or non-finite values.
+        extra, or of the wrong shape or dtype, or non-finite values; for an estimator's
+        file, a parameter or fitted attribute that is invalid or does not match the network.
     """
-    return read(path, allow_nonfinite)[0]
+    path = os.fspath(path)
+    model, doc = _read(path, allow_nonfinite)
+    if _ESTIMATOR not in doc:
+        return model
+    # The one reach from io up to the estimators, at load time only: the file names an
+    # estimator class, which only the estimators package knows (docs/architecture.md).
+    from ..estimators.persistence import restore
+
+    try:
+        return restore(model, doc[_ESTIMATOR])
+    except (ModelFileError, *_CONFIG_ERRORS) as exc:
+        raise ModelFileError(f"cannot load model file {path!r}: {exc}") from exc

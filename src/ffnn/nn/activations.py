@@ -250,7 +250,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 
 
 # MATLAB's transfer-function names are aliases of the entry with the same formula.
-ACTIVATIONS.register("linear", linear, aliases=("purelin",))
+ACTIVATIONS.register("linear", linear, aliases=("purelin", "identity"))
 ACTIVATIONS.register("sigmoid", sigmoid, aliases=("logistic", "logsig"))
 ACTIVATIONS.register("tanh", tanh, aliases=("tansig",))
 ACTIVATIONS.register("hard_logistic", hard_logistic)

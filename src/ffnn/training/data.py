@@ -1,8 +1,10 @@
 """Input validation, validation splits and batching for the training loop.
 
-Inputs may be lists, NumPy arrays or pandas objects. They are converted once, at the
-door, to C-contiguous float arrays of the model's dtype; every problem is reported with
-the numbers that show it (shapes, counts, the first bad position).
+Inputs may be lists, NumPy arrays, pandas objects or SciPy sparse matrices. They are
+converted once, at the door, to C-contiguous float arrays of the model's dtype; every
+problem is reported with the numbers that show it (shapes, counts, the first bad
+position). Sparse inputs stay sparse (CSR, in the model's dtype) where the caller
+accepts them, and :func:`dense` turns each batch into an array just before its step.
 """
 
 from __future__ import annotations
@@ -14,12 +16,38 @@ import numpy as np
 
 from .._validation import cast_float
 
-__all__ = ["as_features", "as_targets", "batches", "check_finite", "split_validation"]
+__all__ = ["as_features", "as_targets", "batches", "check_finite", "dense", "is_sparse",
+           "split_validation"]
+
+
+def is_sparse(data: Any) -> bool:
+    """Whether ``data`` is a SciPy sparse matrix or array (without importing SciPy)."""
+    return type(data).__module__.startswith("scipy.sparse") and hasattr(data, "tocsr")
+
+
+def dense(x: Any) -> np.ndarray:
+    """``x`` as a C-contiguous array: sparse batches are densified, arrays pass through."""
+    return np.ascontiguousarray(x.toarray()) if is_sparse(x) else x
+
+
+def _sparse_features(x: Any, dtype: Any, what: str) -> Any:
+    """A sparse input as a CSR matrix of ``dtype`` whose stored values are finite."""
+    if x.ndim != 2:
+        raise ValueError(f"{what} must be 2-D (samples, features), got shape {x.shape}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{what} has no samples (shape {x.shape})")
+    if x.dtype.kind not in "fiub":
+        raise ValueError(f"{what} is a sparse matrix of dtype {x.dtype}; ffnn needs numbers")
+    csr = x.tocsr().astype(dtype)
+    check_finite(csr.data, f"{what} (its stored values)")
+    return csr
 
 
 def _to_numpy(data: Any, what: str) -> np.ndarray:
     if data is None:
         raise ValueError(f"{what} is None")
+    if is_sparse(data):
+        data = data.toarray()
     if hasattr(data, "to_numpy") and not isinstance(data, np.ndarray):  # pandas
         data = data.to_numpy()
     try:
@@ -61,12 +89,13 @@ def check_finite(arr: np.ndarray, what: str) -> None:
         )
 
 
-def as_features(x: Any, dtype: Any, n_features: int | None = None, what: str = "x") -> np.ndarray:
+def as_features(x: Any, dtype: Any, n_features: int | None = None, what: str = "x",
+                sparse: bool = False) -> Any:
     """Validate inputs as a (samples, features) float array of ``dtype``.
 
     Parameters
     ----------
-    x : array_like
+    x : array_like or scipy.sparse matrix
         Samples in rows. A 1-D input is treated as one feature per sample.
     dtype : dtype
         The model's dtype.
@@ -74,7 +103,16 @@ def as_features(x: Any, dtype: Any, n_features: int | None = None, what: str = "
         The number of features the model expects.
     what : str
         How to call ``x`` in error messages.
+    sparse : bool, default False
+        Keep a sparse input sparse (a CSR matrix, densified batch by batch with
+        :func:`dense`); otherwise it is densified here.
     """
+    if sparse and is_sparse(x):
+        csr = _sparse_features(x, dtype, what)
+        if n_features is not None and csr.shape[1] != n_features:
+            raise ValueError(f"{what} has {csr.shape[1]} features but the model expects "
+                             f"{n_features}")
+        return csr
     arr = _to_numpy(x, what)
     if arr.ndim == 1:
         arr = arr[:, None]

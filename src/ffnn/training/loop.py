@@ -19,6 +19,7 @@ from .._validation import check_int, check_seed
 from ..optim import FullBatchOptimizer
 from . import data, division, uncertainty
 from .callbacks import Callback, CallbackList, History
+from .class_weights import class_sample_weight
 from .model_checks import check_memory
 from .progress import Progress
 
@@ -89,7 +90,7 @@ def _validation_set(
         division.warn_unrepresentative(model, y, yv)
         swv = None
         if sw is not None:
-            sw, swv = sw[: len(x)], sw[len(x) :]
+            sw, swv = sw[: x.shape[0]], sw[x.shape[0] :]
         return x, y, sw, (xv, yv, swv)
     return x, y, sw, None
 
@@ -120,10 +121,12 @@ def _resume(
 def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int | None,
               validation_split: float, validation_data: Any, shuffle: bool | str,
               callbacks: list[Callback], verbose: int, seed: int | None, sample_weight: Any,
-              initial_epoch: int, resume_from: Any = None, test_data: Any = None) -> FitRun:
+              initial_epoch: int, resume_from: Any = None, test_data: Any = None,
+              class_weight: Any = None) -> FitRun:
     """Apply the model's division and adapt its preprocessing layers, validate the data
-    once, build the model if needed, split off the validation set, seed the streams,
-    resume from a checkpoint if asked, and wire up the callbacks."""
+    once, build the model if needed, split off the validation set, weight the training
+    classes, seed the streams, resume from a checkpoint if asked, and wire up the
+    callbacks."""
     model.prepare_training()
     init_seq, shuffle_seq, dropout_seq, divide_seq = np.random.SeedSequence(
         check_seed(seed)).spawn(4)
@@ -139,7 +142,10 @@ def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int
     if seed is not None:  # fit's seed also fixes the dropout masks
         _reseed_dropout(model, dropout_seq)
     xa, ya, sw, val = _validation_set(model, xa, ya, sw, validation_split, validation_data)
-    check_memory(model, xa.shape[1], len(xa), batch_size)  # before training allocates
+    check_memory(model, xa.shape[1], xa.shape[0], batch_size)  # before training allocates
+    if class_weight is not None:  # the training samples only, as Keras
+        sw = class_sample_weight(class_weight, ya, ya.dtype.kind in "iu", sw, model.dtype,
+                                 model.output_shape[-1])
     if isinstance(model.optimizer, FullBatchOptimizer):
         batch_size = None
     rng = np.random.default_rng(shuffle_seq)
@@ -148,7 +154,7 @@ def start_run(model: Sequential, x: Any, y: Any, *, epochs: int, batch_size: int
     if resume_from is not None:
         initial_epoch, rng, history = _resume(model, resume_from, rng)
     model.history, model.shuffle_rng = history, rng
-    steps = 1 if batch_size is None else -(-len(xa) // batch_size)
+    steps = 1 if batch_size is None else -(-xa.shape[0] // batch_size)
     cbs = CallbackList([*callbacks, history], model)  # history last: it sees what others log
     return FitRun(xa, ya, sw, val, batch_size, shuffle, rng, initial_epoch, epochs, history,
                   cbs, Progress(verbose, epochs, steps), test)
@@ -175,13 +181,13 @@ def _run_epoch(model: Sequential, run: FitRun) -> tuple[float, list[np.ndarray],
     right before it is used, instead of copying the whole data set every epoch.
     """
     x, y, sw, cbs, progress = run.x, run.y, run.sample_weight, run.callbacks, run.progress
-    perm = epoch_order(run.rng, len(x), run.shuffle)
+    perm = epoch_order(run.rng, x.shape[0], run.shuffle)
     total, count = 0.0, 0.0
     outputs: list[np.ndarray] = []
     keep = bool(model.metrics)
-    for b, idx in enumerate(data.batches(len(x), run.batch_size, perm)):
+    for b, idx in enumerate(data.batches(x.shape[0], run.batch_size, perm)):
         w = None if sw is None else sw[idx]
-        loss, out = model.batch_step(x[idx], y[idx], w)
+        loss, out = model.batch_step(data.dense(x[idx]), y[idx], w)
         mass = len(out) if w is None else float(np.sum(w))  # batch weight in the epoch mean
         total += loss * mass
         count += mass

@@ -47,8 +47,21 @@ class Sequential(ParamsMixin):
     seed : int, optional
         Seed of the weight initialisation. When None, ``fit(seed=...)`` seeds it, and
         without either the initial weights come from fresh OS entropy.
-    dtype : {"float32", "float64"}, default "float32"
+    dtype : {"float32", "float64"}, optional
         Precision of the parameters and computations; inputs are converted to it.
+        When not given: float32, except that compiling with a second-order optimiser
+        (a :class:`~ffnn.optim.FullBatchOptimizer`: L-BFGS, Levenberg–Marquardt,
+        Bayesian regularisation, ...) switches the model to float64, as MATLAB computes
+        in double (float32 limits Levenberg–Marquardt's steps, see
+        docs/second_order.md). A dtype given here is always kept.
+
+    Notes
+    -----
+    A model whose first layer declares its input size (``Dense(64, input_dim=100)``)
+    has its weights as soon as they are asked for, as Keras builds it at once:
+    ``get_weights``, ``set_weights``, ``summary``, ``count_params`` and ``params`` work
+    before ``fit``. Until then ``fit(seed=...)`` still seeds the initial weights; give
+    ``seed=`` here to fix weights read before fitting.
 
     Examples
     --------
@@ -69,14 +82,15 @@ class Sequential(ParamsMixin):
         layers: Sequence[Layer] | None = None,
         name: str | None = None,
         seed: int | None = None,
-        dtype: Any = "float32",
+        dtype: Any = None,
     ) -> None:
         self.layers: list[Layer] = []
         if name is not None and not isinstance(name, str):
             raise TypeError(f"the model name must be a string or None, got {name!r}")
         self.name = name or "sequential"
         self.seed = check_seed(seed, sequence=False)  # saved in model files: an int
-        self.dtype = np.dtype(dtype)
+        self.dtype_given = dtype is not None
+        self.dtype = np.dtype("float32" if dtype is None else dtype)
         if self.dtype not in _FLOATS:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         self.optimizer: Any = None
@@ -148,6 +162,8 @@ class Sequential(ParamsMixin):
             raise ValueError(f"compile: graph must be one of {GRAPH_MODES}, got {graph!r}")
         # Resolve and check everything first: a failed compile leaves the model as it was.
         new_optimizer, new_loss, new_metrics = resolve_compile(optimizer, loss, metrics)
+        if isinstance(new_optimizer, FullBatchOptimizer) and not self.dtype_given:
+            self.cast(np.float64)  # second-order methods compute in double
         if self.built:
             new_optimizer.build(self.params)
         self.optimizer, self.loss, self.metrics = new_optimizer, new_loss, new_metrics
@@ -233,7 +249,7 @@ class Sequential(ParamsMixin):
         """One optimiser step on one batch; returns ``{"loss": value before the step}``."""
         xa, ya, sw = self.validate_data(x, y, sample_weight)
         self.prepare_training()
-        return {"loss": self.batch_step(xa, ya, sw)[0]}
+        return {"loss": self.batch_step(data.dense(xa), ya, sw)[0]}
 
     def jacobian(self, x: Any, y: Any = None) -> np.ndarray:
         """Jacobian of the residuals r = y − ŷ (or of ŷ when ``y`` is None) with respect to
@@ -250,7 +266,7 @@ class Sequential(ParamsMixin):
     ) -> tuple[np.ndarray, np.ndarray, Any]:
         """Validate (x, y, sample_weight) once, building the model (from ``seed``) if
         needed; the targets are prepared for the loss. ``what`` prefixes messages."""
-        xa = data.as_features(x, self.dtype, self.input_dim, what=f"{what}x")
+        xa = data.as_features(x, self.dtype, self.input_dim, what=f"{what}x", sparse=True)
         self.ensure_built(xa.shape[1], seed)
         if self.loss is None:
             raise RuntimeError("compile the model first: model.compile(optimizer, loss)")
@@ -283,13 +299,16 @@ class Sequential(ParamsMixin):
         nb_epoch: int | None = None,
         resume_from: Any = None,
         test_data: tuple[Any, ...] | None = None,
+        class_weight: Any = None,
     ) -> History:
         """Train for ``epochs`` passes over the data.
 
         Parameters
         ----------
         x, y : array_like
-            Samples in rows (lists, NumPy arrays or pandas objects).
+            Samples in rows (lists, NumPy arrays or pandas objects). ``x`` may be a
+            SciPy sparse matrix: it stays sparse and each batch is densified just
+            before its step (a full-batch optimiser densifies the whole set).
         epochs : int, optional
             Default 1, or ``model.train_param.epochs`` for a model that carries training
             parameters (``ffnn.fitnet`` & co: 1000, as MATLAB).
@@ -325,6 +344,15 @@ class Sequential(ParamsMixin):
             so that with the same data and ``epochs`` the final weights are bit-identical
             to an uninterrupted run's. Raises ``ffnn.ModelFileError`` for a bad file and
             ValueError if it does not match this model.
+        class_weight : dict or "balanced", optional
+            Weights of the classes, ``{class index: weight}`` (classes not named weigh
+            1) or ``"balanced"``, scikit-learn's n_samples / (n_classes · n_c) over the
+            classes of the training samples. The targets must be class labels (integer
+            labels, one-hot rows or one 0/1 column). Each training sample's weight is
+            its class's weight times its ``sample_weight``: the run equals one with
+            ``sample_weight=class_weight[label] * sample_weight``. As in Keras it shapes
+            the training loss only: ``val_*`` values (``validation_split`` or
+            ``validation_data``) are computed without it.
         test_data : (x_test, y_test) or (x_test, y_test, sample_weight_test), optional
             Evaluated after every epoch and recorded as ``test_loss`` and ``test_<metric>``
             (MATLAB's ``tr.tperf``); it never influences training or stopping.
@@ -369,6 +397,7 @@ class Sequential(ParamsMixin):
             initial_epoch=initial_epoch,
             resume_from=resume_from,
             test_data=test_data,
+            class_weight=class_weight,
         )
 
     def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
@@ -377,25 +406,31 @@ class Sequential(ParamsMixin):
 
         io.save(self, path, metadata)
 
-    def _raw_outputs(self, x: np.ndarray, batch_size: int | None, logits: bool) -> np.ndarray:
+    def _raw_outputs(self, x: Any, batch_size: int | None, logits: bool) -> np.ndarray:
+        """Outputs batch by batch (sparse inputs densified one batch at a time)."""
+        n = x.shape[0]
+        if data.is_sparse(x) and batch_size is None:
+            batch_size = 256  # densify a bounded batch, never the whole matrix
         with ad.no_grad():
-            if batch_size is None or batch_size >= len(x):
-                return self.forward(Tensor(x), logits=logits).data
+            if batch_size is None or batch_size >= n:
+                return self.forward(Tensor(data.dense(x)), logits=logits).data
             parts = [
-                self.forward(Tensor(x[s]), logits=logits).data
-                for s in data.batches(len(x), batch_size)
+                self.forward(Tensor(data.dense(x[s])), logits=logits).data
+                for s in data.batches(n, batch_size)
             ]
         return np.concatenate(parts, axis=0)
 
     def predict(self, x: Any, batch_size: int | None = None, return_std: bool = False) -> Any:
         """Network outputs for ``x`` (probabilities for a sigmoid/softmax output).
 
+        ``x`` may be a SciPy sparse matrix: it is densified one batch at a time.
+
         With ``return_std=True`` (models trained by ``br`` or ``lm`` in this session),
         returns ``(outputs, std)``: the predictive standard deviation of a new target,
         σ²(x) = 1/(2β) + gᵀA⁻¹g with A = 2βJᵀJ + 2αI, MacKay's evidence approximation
         (see :mod:`ffnn.training.uncertainty` and docs/second_order.md).
         """
-        xa = data.as_features(x, self.dtype, self.input_dim)
+        xa = data.as_features(x, self.dtype, self.input_dim, sparse=True)
         self.ensure_built(xa.shape[1])
         check_batch_size(batch_size)
         out = self._raw_outputs(xa, batch_size, logits=False)
@@ -404,7 +439,7 @@ class Sequential(ParamsMixin):
                 raise ValueError(f"return_std must be true or false, got {return_std!r}")
             from .uncertainty import predictive_std
 
-            return out, predictive_std(self, xa)
+            return out, predictive_std(self, data.dense(xa))
         return out
 
     def output_activation(self, raw: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ class ParamsMixin:
     name: str
     seed: int | None
     dtype: np.dtype[Any]
+    dtype_given: bool
     optimizer: Any
     built: bool
     output_shape: tuple[Any, ...]
@@ -66,6 +67,22 @@ class ParamsMixin:
         if self.optimizer is not None:
             self.optimizer.build(self.params)
 
+    def build_declared(self) -> None:
+        """Build now if the first layer declares its input size and the model is not
+        built yet (Keras builds such a model at once)."""
+        if not self.built and self.layers and self.input_dim is not None:
+            self.build()
+
+    def cast(self, dtype: Any) -> None:
+        """Convert the model (its parameters, if built) to ``dtype``, float32 or float64,
+        keeping each array's memory order; call before ``compile`` builds the optimiser."""
+        dtype = np.dtype(dtype)
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        for p in (p for layer in self.layers for p in layer.params):
+            p.data = p.data.astype(dtype, order="K")
+        self.dtype = dtype
+
     def ensure_built(self, n_features: int, seed: Any = None) -> None:
         """Build for ``n_features`` inputs (weights from ``seed``) unless already built."""
         if not self.built:
@@ -73,11 +90,14 @@ class ParamsMixin:
 
     @property
     def params(self) -> list[Tensor]:
-        """All trainable parameters, layer by layer."""
+        """All trainable parameters, layer by layer (building a model whose input size
+        is declared)."""
+        self.build_declared()
         return [p for layer in self.layers for p in layer.params]
 
     def count_params(self) -> int:
         """Total trainable scalars: Σ (M_l + 1)·M_{l+1} for a stack of dense layers."""
+        self.build_declared()
         return sum(layer.count_params() for layer in self.layers)
 
     def get_weights(self) -> list[np.ndarray]:

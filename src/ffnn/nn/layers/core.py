@@ -29,6 +29,8 @@ class Dense(Layer):
         linear.
     input_dim : int, optional
         Number of input features; lets the model build before seeing data.
+    input_shape : tuple of one int, optional
+        Keras's other spelling: ``input_shape=(100,)`` is ``input_dim=100``.
     use_bias : bool, default True
     kernel_initializer, bias_initializer : str, dict or callable
         Names of the initializer registry; defaults Glorot uniform and zeros.
@@ -55,8 +57,11 @@ class Dense(Layer):
         kernel_regularizer: Any = None,
         name: str | None = None,
         output_dim: int | None = None,
+        input_shape: tuple[int, ...] | None = None,
     ) -> None:
         super().__init__(name)
+        if input_shape is not None:
+            input_dim = _declared_features(input_shape, input_dim)
         if output_dim is not None:
             warnings.warn(
                 "Dense(output_dim=...) is deprecated; use Dense(units=...)",
@@ -136,6 +141,17 @@ class Dense(Layer):
             **_weights_config(self),
             "name": self.name,
         }
+
+
+def _declared_features(input_shape: Any, input_dim: int | None) -> int:
+    """The features of Keras's ``input_shape=(n,)``, which must agree with ``input_dim``."""
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 1:
+        raise ValueError("Dense input_shape must be a tuple of one integer, the number of "
+                         f"features, e.g. (100,); got {input_shape!r}")
+    n = check_positive_int("input_shape", input_shape[0])
+    if input_dim is not None and input_dim != n:
+        raise ValueError(f"Dense got input_dim={input_dim} and input_shape={tuple(input_shape)}")
+    return n
 
 
 class Activation(Layer):

@@ -18,7 +18,13 @@ from .classification import (
     Hinge,
     SparseCategoricalCrossentropy,
 )
-from .regression import MeanAbsoluteError, MeanSquaredError, QuadraticCost, SumSquaredError
+from .regression import (
+    Huber,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    QuadraticCost,
+    SumSquaredError,
+)
 
 __all__ = [
     "EPSILON",
@@ -27,6 +33,7 @@ __all__ = [
     "CategoricalCrossentropy",
     "CustomLoss",
     "Hinge",
+    "Huber",
     "Loss",
     "MeanAbsoluteError",
     "MeanSquaredError",
@@ -41,6 +48,7 @@ LOSSES.register("mse", MeanSquaredError, aliases=("mean_squared_error",))
 LOSSES.register("sse", SumSquaredError, aliases=("sum_squared_error",))
 LOSSES.register("quadratic", QuadraticCost)
 LOSSES.register("mae", MeanAbsoluteError, aliases=("mean_absolute_error",))
+LOSSES.register("huber", Huber)
 LOSSES.register("binary_crossentropy", BinaryCrossentropy)
 LOSSES.register("categorical_crossentropy", CategoricalCrossentropy)
 LOSSES.register("sparse_categorical_crossentropy", SparseCategoricalCrossentropy)

@@ -1,8 +1,9 @@
-"""Regression losses: the least-squares family (mse, sse, quadratic) and mae."""
+"""Regression losses: the least-squares family (mse, sse, quadratic), mae and Huber."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -10,7 +11,8 @@ from ... import autodiff as F
 from ...autodiff import Tensor
 from .base import Loss, _per_sample
 
-__all__ = ["MeanAbsoluteError", "MeanSquaredError", "QuadraticCost", "SumSquaredError"]
+__all__ = ["Huber", "MeanAbsoluteError", "MeanSquaredError", "QuadraticCost",
+           "SumSquaredError"]
 
 
 class _Squared(Loss):
@@ -77,3 +79,46 @@ class MeanAbsoluteError(Loss):
 
     def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
         return F.mean(F.abs(y_pred - y))
+
+
+class Huber(Loss):
+    """L = (1/(N·K)) Σₙ Σₖ h_δ(yₙₖ − ŷₙₖ), the mean over samples and outputs of
+
+    .. math::
+
+        h_\\delta(r) = \\begin{cases} \\tfrac12 r^2 & |r| \\le \\delta \\\\
+                     \\delta\\,(|r| - \\tfrac12 \\delta) & |r| > \\delta \\end{cases}
+
+    quadratic near zero and linear beyond ``delta``, so outliers pull less than under
+    the squared error. As ``torch.nn.HuberLoss(delta=δ)`` and Keras's ``Huber(delta)``.
+    Computed as ½q² + δ(|r| − q) with q = min(|r|, δ), composed from primitives; its
+    gradient with respect to ŷ is −clip(r, −δ, δ)/(N·K).
+
+    Parameters
+    ----------
+    delta : float, default 1.0
+        The threshold δ > 0 between the quadratic and the linear part.
+    """
+
+    name = "huber"
+
+    def __init__(self, delta: float = 1.0) -> None:
+        if isinstance(delta, bool) or not isinstance(delta, (int, float, np.floating)) \
+                or not np.isfinite(delta) or delta <= 0:
+            raise ValueError(f"huber: delta must be a finite number > 0, got {delta!r}")
+        self.delta = float(delta)
+
+    def elementwise(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        """h_δ(y − ŷ) for every entry."""
+        a = F.abs(y_pred - y)
+        q = F.minimum(a, self.delta)
+        return q * q * 0.5 + (a - q) * self.delta
+
+    def per_sample(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        return _per_sample(self.elementwise(y, y_pred), F.mean)
+
+    def total(self, y: np.ndarray, y_pred: Tensor) -> Tensor:
+        return F.mean(self.elementwise(y, y_pred))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "delta": self.delta}
