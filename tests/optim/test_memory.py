@@ -282,3 +282,44 @@ def test_available_memory_respects_an_address_space_limit(
         (limit, resource.RLIM_INFINITY) if which == resource.RLIMIT_AS else real(which)))
     capped = available_memory()
     assert capped is not None and capped <= 100 * MiB
+
+
+def _peak_cases() -> list[tuple[str, str, int, int, Any]]:
+    from ffnn.optim import OPTIMIZERS, FullBatchOptimizer
+
+    cases = []
+    for dtype in ("float32", "float64"):
+        for name in OPTIMIZERS.names(aliases=False):
+            if issubclass(OPTIMIZERS.lookup(name), FullBatchOptimizer) and name != "lbfgs":
+                sizes = [(200, 30, None), (60, 90, None)]  # primal, then dual form
+            else:
+                sizes = [(1000, 100, 32), (1000, 100, None)]
+            cases += [(dtype, name, n, h, bs) for n, h, bs in sizes]
+    return cases
+
+
+@pytest.mark.parametrize(("dtype", "name", "n", "hidden", "batch_size"), _peak_cases())
+def test_defect_17_the_estimate_bounds_what_training_allocates(
+        dtype: str, name: str, n: int, hidden: int, batch_size: int | None) -> None:
+    """The pre-flight estimate is an upper bound of what a run allocates (tracemalloc's
+    peak, NumPy included), for every registered optimiser: refusing on it never lets
+    an allocation through that it did not count. (64 KiB cover Python's own objects.)"""
+    import scipy.linalg
+    import scipy.optimize  # noqa: F401
+
+    from ffnn.training.model_checks import check_memory
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 4)).astype(dtype)
+    y = rng.normal(size=(n, 3)).astype(dtype)
+    model = Sequential([Dense(hidden, "tanh", input_dim=4), Dense(hidden // 3, "relu"),
+                        Dense(3)], seed=0, dtype=dtype)
+    model.compile(name, "mse")
+    estimate = check_memory(model, 4, n, batch_size)
+    tracemalloc.start()
+    try:
+        model.fit(x, y, epochs=2, batch_size=batch_size, verbose=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= estimate + 64 * 1024, (peak, estimate)

@@ -127,7 +127,7 @@ def _sizes(model: Any, n_features: int) -> tuple[list[int], list[int]]:
 
 
 def check_memory(model: Any, n_features: int, n_samples: int | None = None,
-                 batch_size: int | None = None) -> None:
+                 batch_size: int | None = None) -> float:
     """Refuse, before allocating, a model or a training run larger than the memory
     available (:func:`ffnn.optim.memory.available_memory`).
 
@@ -138,6 +138,11 @@ def check_memory(model: Any, n_features: int, n_samples: int | None = None,
     (:meth:`~ffnn.optim.BaseOptimizer.estimate_bytes`: its state arrays, or
     Levenberg–Marquardt's JᵀJ / JJᵀ) and the activations of one batch (all samples
     for full-batch training), forward and backward.
+
+    Returns
+    -------
+    float
+        The bytes estimated.
 
     Raises
     ------
@@ -152,7 +157,7 @@ def check_memory(model: Any, n_features: int, n_samples: int | None = None,
     what = f"the {arch} network ({n_params:,} parameters, {np.dtype(model.dtype)})"
     if n_samples is None:
         check_fits(weights, f"building {what}", "use fewer or smaller layers")
-        return
+        return weights
     optimizer = model.optimizer
     full_batch = isinstance(optimizer, optim.FullBatchOptimizer)
     rows = n_samples if batch_size is None or full_batch else min(batch_size, n_samples)
@@ -164,3 +169,4 @@ def check_memory(model: Any, n_features: int, n_samples: int | None = None,
                f"{format_bytes(activations)}, optimizer {format_bytes(extra)})",
                "use fewer or smaller layers, a smaller batch_size, or an optimizer with less "
                "state (e.g. 'sgd')")
+    return needed
