@@ -147,7 +147,7 @@ def cast_float(what: str, arr: np.ndarray, dtype: Any) -> np.ndarray:
     if big.any():
         index = tuple(int(i) for i in np.argwhere(big)[0])
         raise ValueError(
-            f"{what} holds the value {str(arr[index])} at index {index}, which overflows "
+            f"{what} holds the value {arr[index]!s} at index {index}, which overflows "
             f"{dtype} (largest finite {dtype} value: {limit:.7g}); "
             f"{int(big.sum())} value(s) are out of range"
         )
