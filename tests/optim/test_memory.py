@@ -323,3 +323,24 @@ def test_defect_17_the_estimate_bounds_what_training_allocates(
     finally:
         tracemalloc.stop()
     assert peak <= estimate + 64 * 1024, (peak, estimate)
+
+
+def test_defect_17_predict_refuses_activations_beyond_memory(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """predict (and evaluate) on all samples at once: 20,000 rows through 2,000 units
+    need about 300 MiB of activations; with 64 MiB available the call is refused with
+    the advice to pass batch_size, which then works."""
+    model = Sequential([Dense(2000, "relu", input_dim=4), Dense(1)], seed=0)
+    model.build()
+    x = np.ones((20_000, 4), dtype=np.float32)
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "64M")
+    tracemalloc.start()
+    try:
+        with pytest.raises(InsufficientMemoryError, match=r"forward pass of 20000 samples.*"
+                                                          r"batch_size"):
+            model.predict(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < MiB
+    assert model.predict(x, batch_size=1000).shape == (20_000, 1)

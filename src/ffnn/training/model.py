@@ -27,7 +27,13 @@ from ..optim import FullBatchOptimizer
 from . import data
 from .callbacks import Callback, History
 from .loop import fit_loop
-from .model_checks import as_sample_weight, check_batch_size, check_target_shape, resolve_compile
+from .model_checks import (
+    as_sample_weight,
+    check_batch_size,
+    check_predict_memory,
+    check_target_shape,
+    resolve_compile,
+)
 from .model_params import ParamsMixin
 from .problem import Problem, residual_jacobian
 
@@ -337,6 +343,7 @@ class Sequential(ParamsMixin):
         io.save(self, path, metadata)
 
     def _raw_outputs(self, x: np.ndarray, batch_size: int | None, logits: bool) -> np.ndarray:
+        check_predict_memory(self, len(x), batch_size)  # before the activations exist
         with ad.no_grad():
             if batch_size is None or batch_size >= len(x):
                 return self.forward(Tensor(x), logits=logits).data

@@ -24,6 +24,7 @@ __all__ = [
     "as_sample_weight",
     "check_batch_size",
     "check_memory",
+    "check_predict_memory",
     "check_target_shape",
     "resolve_compile",
     "resolve_metric",
@@ -170,3 +171,15 @@ def check_memory(model: Any, n_features: int, n_samples: int | None = None,
                "use fewer or smaller layers, a smaller batch_size, or an optimizer with less "
                "state (e.g. 'sgd')")
     return needed
+
+
+def check_predict_memory(model: Any, n_samples: int, batch_size: int | None) -> None:
+    """Refuse, before the forward pass, an inference whose activations (all samples at
+    once without ``batch_size``) and outputs exceed the memory available."""
+    _, widths = _sizes(model, int(model.input_dim or 0))
+    rows = n_samples if batch_size is None else min(batch_size, n_samples)
+    itemsize = np.dtype(model.dtype).itemsize
+    needed = 2.0 * rows * sum(widths) * itemsize + n_samples * (widths[-1] if widths else 0) \
+        * itemsize
+    check_fits(needed, f"the forward pass of {n_samples} samples in batches of {rows} rows",
+               "pass batch_size= (e.g. 1024) or fewer samples at a time")
