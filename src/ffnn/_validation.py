@@ -130,19 +130,19 @@ def cast_float(what: str, arr: np.ndarray, dtype: Any) -> np.ndarray:
     (about 3.4e38) into ±inf with a RuntimeWarning; this raises a ValueError instead,
     naming ``what``, the first such value, its index and the dtype. NaN and ±inf are
     left for the caller's finiteness check. No copy when ``arr`` already has ``dtype``,
-    and no temporary array unless a value may be out of range (the test is two
-    reductions); a value that rounds to the largest finite one is in range.
+    and no temporary array unless the result holds a non-finite value (the test is one
+    sum of the result); a value that rounds to the largest finite one is in range.
     """
     dtype = np.dtype(dtype)
     with np.errstate(over="ignore", invalid="ignore"):  # checked below
         out = np.ascontiguousarray(arr, dtype=dtype)
     if arr.dtype == dtype or not arr.size or arr.dtype.kind not in "fiu":
         return out
-    limit = float(np.finfo(dtype).max)
     with np.errstate(invalid="ignore", over="ignore"):
-        lo, hi = float(np.min(arr)), float(np.max(arr))
-    if -limit <= lo and hi <= limit:  # nothing can overflow (NaN makes this false)
+        total = np.sum(out)  # finite only if every value of out is
+    if np.isfinite(total):
         return out
+    limit = float(np.finfo(dtype).max)
     big = np.isfinite(arr) & ~np.isfinite(out)  # exactly what the cast turned into ±inf
     if big.any():
         index = tuple(int(i) for i in np.argwhere(big)[0])
