@@ -344,3 +344,18 @@ def test_defect_17_predict_refuses_activations_beyond_memory(
         tracemalloc.stop()
     assert peak < MiB
     assert model.predict(x, batch_size=1000).shape == (20_000, 1)
+
+
+def test_small_requests_skip_reading_the_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below ALWAYS_FITS (and without FFNN_MEMORY_LIMIT) nothing is read: a small
+    network's validation pass each epoch does not pay for /proc reads."""
+    from ffnn.optim import memory
+
+    calls: list[int] = []
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    monkeypatch.setattr(memory, "available_memory", lambda: calls.append(1) or 0)
+    memory.check_fits(memory.ALWAYS_FITS - 1, "a small request", "nothing")
+    assert calls == []
+    with pytest.raises(InsufficientMemoryError, match=r"a large request needs about 16\.0 MiB"):
+        memory.check_fits(memory.ALWAYS_FITS, "a large request", "less")
+    assert calls == [1]
