@@ -203,7 +203,13 @@ def plan_lm(n_samples: int, n_outputs: int, n_params: int, itemsize: int, form: 
         bytes available and the alternatives.
     """
     m, p, k = n_samples * n_outputs, n_params, n_outputs
-    free = available_memory() if available is None else available
+    small = max(_dual_bytes(m, p, itemsize), _primal_bytes(
+        p, k, min(n_samples, default_chunk(k, p) if chunk_size is None else chunk_size),
+        itemsize)) < ALWAYS_FITS
+    if available is None and small and not os.environ.get(MEMORY_LIMIT_ENV):
+        free: int | None = None  # both forms fit anywhere: no need to read the system
+    else:
+        free = available_memory() if available is None else available
     limit = math.inf if free is None else float(free)
     fixed_chunk = chunk_size is not None
     chunk = min(n_samples, default_chunk(k, p) if chunk_size is None else chunk_size)
