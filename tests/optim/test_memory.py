@@ -360,5 +360,5 @@ def test_small_requests_skip_reading_the_system(monkeypatch: pytest.MonkeyPatch)
         memory.check_fits(memory.ALWAYS_FITS, "a large request", "less")
     assert calls == [1]
     calls.clear()
-    assert memory.plan_lm(20, 2, 23, 8).primal is False  # the notes' 2-2-3-2 network
+    assert memory.plan_lm(10, 2, 23, 8).primal is False  # the 2-2-3-2 network, 10 points
     assert calls == []
