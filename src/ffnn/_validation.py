@@ -130,22 +130,25 @@ def cast_float(what: str, arr: np.ndarray, dtype: Any) -> np.ndarray:
     (about 3.4e38) into ±inf with a RuntimeWarning; this raises a ValueError instead,
     naming ``what``, the first such value, its index and the dtype. NaN and ±inf are
     left for the caller's finiteness check. No copy when ``arr`` already has ``dtype``,
-    and no temporary array unless a value is out of range (the test is two reductions).
+    and no temporary array unless the result holds a non-finite value (the test is one
+    sum of the result); a value that rounds to the largest finite one is in range.
     """
     dtype = np.dtype(dtype)
-    if arr.dtype != dtype and arr.size and arr.dtype.kind in "fiu":
-        limit = float(np.finfo(dtype).max)
-        with np.errstate(invalid="ignore", over="ignore"):
-            lo, hi = float(np.min(arr)), float(np.max(arr))
-        if not (-limit <= lo and hi <= limit):  # also when NaN made them NaN
-            with np.errstate(invalid="ignore", over="ignore"):
-                big = np.isfinite(arr) & (np.abs(arr) > limit)
-            if big.any():
-                index = tuple(int(i) for i in np.argwhere(big)[0])
-                raise ValueError(
-                    f"{what} holds the value {arr[index]} at index {index}, which overflows "
-                    f"{dtype} (largest finite {dtype} value: {limit:.7g}); "
-                    f"{int(big.sum())} value(s) are out of range"
-                )
-    with np.errstate(over="ignore"):  # values checked above; ±inf stay ±inf
-        return np.ascontiguousarray(arr, dtype=dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    if arr.dtype == dtype or not arr.size or arr.dtype.kind not in "fiu":
+        return out
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = np.sum(out)  # finite only if every value of out is
+    if np.isfinite(total):
+        return out
+    limit = float(np.finfo(dtype).max)
+    big = np.isfinite(arr) & ~np.isfinite(out)  # exactly what the cast turned into ±inf
+    if big.any():
+        index = tuple(int(i) for i in np.argwhere(big)[0])
+        raise ValueError(
+            f"{what} holds the value {arr[index]!s} at index {index}, which overflows "
+            f"{dtype} (largest finite {dtype} value: {limit:.7g}); "
+            f"{int(big.sum())} value(s) are out of range"
+        )
+    return out

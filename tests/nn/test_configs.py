@@ -188,8 +188,13 @@ def test_defect_11_initializer_values_beyond_the_dtype_are_refused() -> None:
                                                                   "value": 1e300})])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ValueError, match=r"constant.*overflows float32"):
+        with pytest.raises(ValueError, match=r"kernel_initializer.value = 1e\+300 overflows "
+                                             r"float32"):
             model.build()
+        init = ffnn.initializers.get({"name": "normal", "mean": 1e39, "stddev": 1.0})
+        with pytest.raises(ValueError, match=r"initializer 'normal' holds .* overflows float32"):
+            init((2, 2), np.random.default_rng(0), np.float32)
+    assert init((2, 2), np.random.default_rng(0), np.float64).dtype == np.float64
 
 
 def _json_wrong_values(default: Any) -> list[Any]:

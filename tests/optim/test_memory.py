@@ -282,3 +282,83 @@ def test_available_memory_respects_an_address_space_limit(
         (limit, resource.RLIM_INFINITY) if which == resource.RLIMIT_AS else real(which)))
     capped = available_memory()
     assert capped is not None and capped <= 100 * MiB
+
+
+def _peak_cases() -> list[tuple[str, str, int, int, Any]]:
+    from ffnn.optim import OPTIMIZERS, FullBatchOptimizer
+
+    cases = []
+    for dtype in ("float32", "float64"):
+        for name in OPTIMIZERS.names(aliases=False):
+            if issubclass(OPTIMIZERS.lookup(name), FullBatchOptimizer) and name != "lbfgs":
+                sizes = [(200, 30, None), (60, 90, None)]  # primal, then dual form
+            else:
+                sizes = [(1000, 100, 32), (1000, 100, None)]
+            cases += [(dtype, name, n, h, bs) for n, h, bs in sizes]
+    return cases
+
+
+@pytest.mark.parametrize(("dtype", "name", "n", "hidden", "batch_size"), _peak_cases())
+def test_defect_17_the_estimate_bounds_what_training_allocates(
+        dtype: str, name: str, n: int, hidden: int, batch_size: int | None) -> None:
+    """The pre-flight estimate is an upper bound of what a run allocates (tracemalloc's
+    peak, NumPy included), for every registered optimiser: refusing on it never lets
+    an allocation through that it did not count. (64 KiB cover Python's own objects.)"""
+    import scipy.linalg
+    import scipy.optimize  # noqa: F401
+
+    from ffnn.training.model_checks import check_memory
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 4)).astype(dtype)
+    y = rng.normal(size=(n, 3)).astype(dtype)
+    model = Sequential([Dense(hidden, "tanh", input_dim=4), Dense(hidden // 3, "relu"),
+                        Dense(3)], seed=0, dtype=dtype)
+    model.compile(name, "mse")
+    estimate = check_memory(model, 4, n, batch_size)
+    tracemalloc.start()
+    try:
+        model.fit(x, y, epochs=2, batch_size=batch_size, verbose=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= estimate + 64 * 1024, (peak, estimate)
+
+
+def test_defect_17_predict_refuses_activations_beyond_memory(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """predict (and evaluate) on all samples at once: 20,000 rows through 2,000 units
+    need about 300 MiB of activations; with 64 MiB available the call is refused with
+    the advice to pass batch_size, which then works."""
+    model = Sequential([Dense(2000, "relu", input_dim=4), Dense(1)], seed=0)
+    model.build()
+    x = np.ones((20_000, 4), dtype=np.float32)
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "64M")
+    tracemalloc.start()
+    try:
+        with pytest.raises(InsufficientMemoryError, match=r"forward pass of 20000 samples.*"
+                                                          r"batch_size"):
+            model.predict(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < MiB
+    assert model.predict(x, batch_size=1000).shape == (20_000, 1)
+
+
+def test_small_requests_skip_reading_the_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below ALWAYS_FITS (and without FFNN_MEMORY_LIMIT) nothing is read: a small
+    network's validation pass each epoch does not pay for /proc reads."""
+    from ffnn.optim import memory
+
+    calls: list[int] = []
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    monkeypatch.setattr(memory, "available_memory", lambda: calls.append(1) or 0)
+    memory.check_fits(memory.ALWAYS_FITS - 1, "a small request", "nothing")
+    assert calls == []
+    with pytest.raises(InsufficientMemoryError, match=r"a large request needs about 16\.0 MiB"):
+        memory.check_fits(memory.ALWAYS_FITS, "a large request", "less")
+    assert calls == [1]
+    calls.clear()
+    assert memory.plan_lm(10, 2, 23, 8).primal is False  # the 2-2-3-2 network, 10 points
+    assert calls == []

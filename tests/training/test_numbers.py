@@ -12,9 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import ffnn
 from ffnn import Dense, Sequential
+from ffnn._validation import cast_float
 from ffnn.callbacks import EarlyStopping, TerminateOnNaN
 from ffnn.nn.initializers import INITIALIZERS
 from ffnn.nn.layers import LAYERS
@@ -356,3 +359,29 @@ def test_defect_12_model_name_must_be_a_string() -> None:
     """A name that is not a string was accepted and saved, and the file then refused."""
     with pytest.raises(TypeError, match="model name must be a string"):
         Sequential(name=5)
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+@given(st.lists(st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=-2 * _F32_MAX, max_value=2 * _F32_MAX),
+    st.sampled_from([_F32_MAX, -_F32_MAX, np.nextafter(_F32_MAX, np.inf), 3.4028235e38,
+                     3.4028236e38])), min_size=1, max_size=12))
+def test_defect_06_cast_float_property(values: list[float]) -> None:
+    """cast_float refuses exactly the arrays holding a finite value beyond float32's
+    range (naming the first one), and otherwise equals NumPy's cast, without a warning.
+    (Values that round to float32's largest finite value are in range.)"""
+    arr = np.array(values, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = arr.astype(np.float32)
+    overflows = np.isfinite(arr) & ~np.isfinite(expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if overflows.any():
+            with pytest.raises(ValueError, match="overflows float32"):
+                cast_float("v", arr, np.float32)
+        else:
+            np.testing.assert_array_equal(cast_float("v", arr, np.float32), expected)

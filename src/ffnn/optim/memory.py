@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "ALWAYS_FITS",
     "MEMORY_LIMIT_ENV",
     "InsufficientMemoryError",
     "LMPlan",
@@ -129,10 +130,19 @@ def format_bytes(n: float) -> str:
     return f"{n:.1f} {unit}"
 
 
+#: Requests below this size are not checked against the system's memory (reading it
+#: costs about 0.1 ms, a noticeable share of a small network's epoch), unless
+#: ``FFNN_MEMORY_LIMIT`` sets the limit.
+ALWAYS_FITS = 16 * 2**20
+
+
 def check_fits(needed: float, what: str, alternatives: str,
                available: int | None = None) -> None:
     """Raise :class:`InsufficientMemoryError` if ``needed`` bytes exceed the memory
-    available (:func:`available_memory` unless given); nothing when it is unknown."""
+    available (:func:`available_memory` unless given); nothing when it is unknown, or
+    for less than :data:`ALWAYS_FITS` bytes without ``FFNN_MEMORY_LIMIT``."""
+    if available is None and needed < ALWAYS_FITS and not os.environ.get(MEMORY_LIMIT_ENV):
+        return
     free = available_memory() if available is None else available
     if free is not None and needed > free:
         raise InsufficientMemoryError(
@@ -193,7 +203,13 @@ def plan_lm(n_samples: int, n_outputs: int, n_params: int, itemsize: int, form: 
         bytes available and the alternatives.
     """
     m, p, k = n_samples * n_outputs, n_params, n_outputs
-    free = available_memory() if available is None else available
+    small = max(_dual_bytes(m, p, itemsize), _primal_bytes(
+        p, k, min(n_samples, default_chunk(k, p) if chunk_size is None else chunk_size),
+        itemsize)) < ALWAYS_FITS
+    if available is None and small and not os.environ.get(MEMORY_LIMIT_ENV):
+        free: int | None = None  # both forms fit anywhere: no need to read the system
+    else:
+        free = available_memory() if available is None else available
     limit = math.inf if free is None else float(free)
     fixed_chunk = chunk_size is not None
     chunk = min(n_samples, default_chunk(k, p) if chunk_size is None else chunk_size)

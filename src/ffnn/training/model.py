@@ -27,7 +27,13 @@ from ..optim import FullBatchOptimizer
 from . import data
 from .callbacks import Callback, History
 from .loop import fit_loop
-from .model_checks import as_sample_weight, check_batch_size, check_target_shape, resolve_compile
+from .model_checks import (
+    as_sample_weight,
+    check_batch_size,
+    check_predict_memory,
+    check_target_shape,
+    resolve_compile,
+)
 from .model_params import ParamsMixin
 from .problem import Problem, residual_jacobian
 from .static_step import GRAPH_MODES, StaticStep
@@ -411,6 +417,7 @@ class Sequential(ParamsMixin):
         n = x.shape[0]
         if data.is_sparse(x) and batch_size is None:
             batch_size = 256  # densify a bounded batch, never the whole matrix
+        check_predict_memory(self, n, batch_size)  # before the activations exist
         with ad.no_grad():
             if batch_size is None or batch_size >= n:
                 return self.forward(Tensor(data.dense(x)), logits=logits).data

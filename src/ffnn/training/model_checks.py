@@ -24,6 +24,7 @@ __all__ = [
     "as_sample_weight",
     "check_batch_size",
     "check_memory",
+    "check_predict_memory",
     "check_target_shape",
     "resolve_compile",
     "resolve_metric",
@@ -127,7 +128,7 @@ def _sizes(model: Any, n_features: int) -> tuple[list[int], list[int]]:
 
 
 def check_memory(model: Any, n_features: int, n_samples: int | None = None,
-                 batch_size: int | None = None) -> None:
+                 batch_size: int | None = None) -> float:
     """Refuse, before allocating, a model or a training run larger than the memory
     available (:func:`ffnn.optim.memory.available_memory`).
 
@@ -138,6 +139,11 @@ def check_memory(model: Any, n_features: int, n_samples: int | None = None,
     (:meth:`~ffnn.optim.BaseOptimizer.estimate_bytes`: its state arrays, or
     Levenberg–Marquardt's JᵀJ / JJᵀ) and the activations of one batch (all samples
     for full-batch training), forward and backward.
+
+    Returns
+    -------
+    float
+        The bytes estimated.
 
     Raises
     ------
@@ -152,7 +158,7 @@ def check_memory(model: Any, n_features: int, n_samples: int | None = None,
     what = f"the {arch} network ({n_params:,} parameters, {np.dtype(model.dtype)})"
     if n_samples is None:
         check_fits(weights, f"building {what}", "use fewer or smaller layers")
-        return
+        return weights
     optimizer = model.optimizer
     full_batch = isinstance(optimizer, optim.FullBatchOptimizer)
     rows = n_samples if batch_size is None or full_batch else min(batch_size, n_samples)
@@ -164,3 +170,16 @@ def check_memory(model: Any, n_features: int, n_samples: int | None = None,
                f"{format_bytes(activations)}, optimizer {format_bytes(extra)})",
                "use fewer or smaller layers, a smaller batch_size, or an optimizer with less "
                "state (e.g. 'sgd')")
+    return needed
+
+
+def check_predict_memory(model: Any, n_samples: int, batch_size: int | None) -> None:
+    """Refuse, before the forward pass, an inference whose activations (all samples at
+    once without ``batch_size``) and outputs exceed the memory available."""
+    _, widths = _sizes(model, int(model.input_dim or 0))
+    rows = n_samples if batch_size is None else min(batch_size, n_samples)
+    itemsize = np.dtype(model.dtype).itemsize
+    needed = 2.0 * rows * sum(widths) * itemsize + n_samples * (widths[-1] if widths else 0) \
+        * itemsize
+    check_fits(needed, f"the forward pass of {n_samples} samples in batches of {rows} rows",
+               "pass batch_size= (e.g. 1024) or fewer samples at a time")
