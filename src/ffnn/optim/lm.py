@@ -222,9 +222,15 @@ class LevenbergMarquardt(FullBatchOptimizer):
 
     # ---------------------------------------------------------- linearisation
     def _linearize(self, problem: Any, c: float) -> _Linearization:
-        primal = self.form == "primal" or (
+        if self.form == "dual" and not problem.local:
+            raise ValueError("form='dual' needs every row in one process; data-parallel "
+                             "training uses form='primal' (or 'auto')")
+        primal = self.form == "primal" or not problem.local or (
             self.form == "auto" and problem.n_residuals >= problem.n_params)
         lin = _primal(problem, self._chunk(problem)) if primal else _dual(problem)
+        if not problem.local:  # the ranks' JᵀJ, Jᵀe and ‖e‖² summed, J never sent
+            lin.gram, lin.jte, e_sq = problem.allreduce(lin.gram, lin.jte, [lin.e_sq])
+            lin.diag, lin.e_sq = np.diag(lin.gram).copy(), float(e_sq[0])
         theta = problem.get_flat().astype(np.float64)
         if self.bayesian:
             if self.alpha is None:
@@ -251,7 +257,7 @@ class LevenbergMarquardt(FullBatchOptimizer):
         """(objective F, loss, E_D, ŷ) at the current θ."""
         out = problem.forward()
         e = problem.errors(out)
-        e_sq = float(e @ e)
+        e_sq = float(e @ e) if problem.local else float(problem.allreduce([e @ e])[0][0])
         loss = c * e_sq + problem.penalty_value()
         if self.bayesian:
             assert self.alpha is not None and self.beta is not None

@@ -256,6 +256,7 @@ class Sequential(ParamsMixin):
         initial_epoch: int = 0,
         nb_epoch: int | None = None,
         resume_from: Any = None,
+        distributed: Any = None,
     ) -> History:
         """Train for ``epochs`` passes over the data.
 
@@ -292,6 +293,11 @@ class Sequential(ParamsMixin):
             so that with the same data and ``epochs`` the final weights are bit-identical
             to an uninterrupted run's. Raises ``ffnn.ModelFileError`` for a bad file and
             ValueError if it does not match this model.
+        distributed : {"mpi"} or ffnn.distributed.MPI, optional
+            Data-parallel training: every MPI rank calls ``fit`` with its own rows (the
+            ranks' rows in rank order are the data set, ``validation_data`` included);
+            the run takes the same steps as one process on the whole data set. See
+            :mod:`ffnn.distributed` and docs/scaling.md.
 
         Returns
         -------
@@ -324,6 +330,7 @@ class Sequential(ParamsMixin):
             sample_weight=sample_weight,
             initial_epoch=initial_epoch,
             resume_from=resume_from,
+            distributed=distributed,
         )
 
     def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
