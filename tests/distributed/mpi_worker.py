@@ -14,12 +14,12 @@ import numpy as np
 
 import ffnn
 from ffnn import distributed
-from ffnn.callbacks import EarlyStopping
+from ffnn.callbacks import CSVLogger, EarlyStopping
 from ffnn.io import ModelCheckpoint
 from ffnn.utils import flatten_params
 
 CASES = ("sgd", "adam", "lbfgs", "lm", "br", "sgd_weighted_sse", "adam_validation",
-         "adam_metrics", "resume")
+         "adam_metrics", "resume", "memmap")
 
 
 def data(n: int = 97) -> tuple[np.ndarray, np.ndarray]:
@@ -66,6 +66,12 @@ def run(case: str, dist: object, out: Path) -> tuple[np.ndarray, dict[str, list[
     elif case == "adam_metrics":
         net = model("adam")
         opts.update(batch_size=16, shuffle=False)
+    elif case == "memmap":  # each rank maps only its rows of the .npy files
+        net = model("adam")
+        if dist is not None:
+            x = distributed.load_shard(out / "x.npy")  # y is already this rank's share
+            opts.update(verbose=2, callbacks=[
+                CSVLogger(str(out / f"log-rank{distributed.rank()}.csv"))])
     else:  # resume: 2 epochs with checkpoints, then resume to 4
         net = model("adam")
         tag = "dist" if dist is not None else "single"
@@ -82,6 +88,9 @@ def main() -> None:
     out = Path(sys.argv[1])
     cases = sys.argv[2:] or CASES
     rank = distributed.rank()
+    if rank == 0:
+        np.save(out / "x.npy", data()[0])
+    distributed.MPI().comm.comm.Barrier()
     for case in cases:
         theta, hist = run(case, "mpi", out)
         if rank == 0:
