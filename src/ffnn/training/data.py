@@ -35,6 +35,9 @@ __all__ = [
 #: Bytes gathered from a read-only memory map between two releases of its pages.
 MAPPED_BUDGET = 32 * 2**20
 
+#: Pages a read fault may map (Linux's fault-around maps up to 16 pages around it).
+_FAULT_AROUND = 16
+
 _read_since_release: weakref.WeakKeyDictionary[mmap.mmap, int] = weakref.WeakKeyDictionary()
 
 
@@ -68,7 +71,11 @@ def take(arr: np.ndarray, idx: slice | np.ndarray) -> np.ndarray:
     if base is None:
         return arr[idx]
     rows = np.array(arr[idx])
-    read = _read_since_release.get(base, 0) + rows.nbytes
+    touched = rows.nbytes
+    if not isinstance(idx, slice):  # scattered rows: each faults in a window of pages
+        pages = max(-(-rows[:1].nbytes // mmap.PAGESIZE) + 1, _FAULT_AROUND)
+        touched = len(rows) * pages * mmap.PAGESIZE
+    read = _read_since_release.get(base, 0) + touched
     _read_since_release[base] = read
     if read >= MAPPED_BUDGET:
         release_pages(arr)
