@@ -1,15 +1,21 @@
-"""Grad mode: whether operations are recorded (:func:`no_grad`, :func:`enable_grad`)."""
+"""Grad mode: whether operations are recorded (:func:`no_grad`, :func:`enable_grad`).
+
+The mode is per thread, as in PyTorch: a thread predicting under ``no_grad`` must not
+stop another thread's training from recording (thread-based workers, e.g. Dask's or
+joblib's, fit several models at once in one process).
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = ["enable_grad", "is_grad_enabled", "no_grad"]
 
 
-class _GradMode:
-    __slots__ = ("enabled",)
+class _GradMode(threading.local):
+    """Recording on or off, for the current thread (each thread starts with it on)."""
 
     def __init__(self) -> None:
         self.enabled = True
