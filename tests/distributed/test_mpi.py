@@ -121,3 +121,27 @@ def test_a_lost_rank_ends_the_job_with_a_clear_error(tmp_path: Path, how: str) -
     if how == "hang":
         assert "did not complete within 5 s" in proc.stderr, proc.stderr[-2000:]
         assert "another rank has died or hangs" in proc.stderr
+
+
+def test_cli_train_distributed_matches_one_process(tmp_path: Path) -> None:
+    """``mpiexec -n 2 ffnn train data.csv --distributed``: one report, one model file,
+    whose weights match the single-process command's (float32, 3 epochs)."""
+    import ffnn
+    from ffnn.cli import main
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(90, 3))
+    rows = ["a,b,c,t"] + [f"{a},{b},{c},{np.sin(a) + b * c}" for a, b, c in x]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    common = ["train", str(tmp_path / "d.csv"), "--target", "t", "--epochs", "3",
+              "--hidden", "5", "--batch-size", "8", "-q"]
+    assert main([*common, "--out", str(tmp_path / "one.safetensors")]) == 0
+    proc = launch(2, "-m", "ffnn", *common, "--distributed", "--out",
+                  str(tmp_path / "two.safetensors"), timeout=LAUNCH_TIMEOUT)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.stdout.count("saved the model") == 1
+    assert proc.stdout.count("Training a 3-5-1 network") == 1
+    one = ffnn.load(str(tmp_path / "one.safetensors"))
+    two = ffnn.load(str(tmp_path / "two.safetensors"))
+    for a, b in zip(one.get_weights(), two.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -169,6 +169,10 @@ def _add_train(sub: Any) -> None:
                    help="where to save the model (default: model.safetensors)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar or per-epoch lines")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over MPI: run as mpiexec -n N ffnn train ... "
+                        "--distributed; each rank trains on its share of the training rows, "
+                        "rank 0 prints and saves (needs pip install ffnn[mpi])")
     p.set_defaults(run=_lazy("train", "run_train"))
 
 

@@ -147,8 +147,27 @@ def _describe(args: argparse.Namespace, data: TrainingData, n: tuple[int, int]) 
             f"on {n[0]} rows of {data.source}{val}")
 
 
+def _rank(args: argparse.Namespace) -> int:
+    """This process's MPI rank under ``--distributed`` (0 otherwise)."""
+    if not getattr(args, "distributed", False):
+        return 0
+    from .. import distributed
+
+    try:
+        return distributed.rank()
+    except ImportError as exc:
+        raise CLIError(str(exc)) from None
+
+
 def _fit(args: argparse.Namespace, model: Sequential, spec: Spec, train: tuple[Any, Any],
          val: tuple[Any, Any] | None) -> Any:
+    dist = None
+    if getattr(args, "distributed", False):  # each rank trains on its share of the rows
+        from .. import distributed
+
+        train = (distributed.shard(train[0]), distributed.shard(train[1]))
+        val = None if val is None else (distributed.shard(val[0]), distributed.shard(val[1]))
+        dist = "mpi"
     callbacks = []
     if args.early_stopping:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=args.patience,
@@ -158,6 +177,7 @@ def _fit(args: argparse.Namespace, model: Sequential, spec: Spec, train: tuple[A
         epochs=args.epochs, batch_size=args.batch_size,
         validation_data=None if val is None else (val[0], spec.fit_targets(val[1])),
         callbacks=callbacks, verbose=0 if args.quiet else 1, seed=args.seed,
+        distributed=dist,
     )
 
 
@@ -198,6 +218,7 @@ def run_train(args: argparse.Namespace) -> int:
     from .. import io as model_io
 
     _check_out(args.out)
+    rank = _rank(args)
     optimizer = _optimizer(args.solver, args.learning_rate)
     data = load_training_data(args)
     if args.early_stopping and args.validation == 0:
@@ -211,7 +232,8 @@ def run_train(args: argparse.Namespace) -> int:
     model = build_model(len(data.features), len(data.classes or [0]), args.hidden,
                         args.activation, data.task, args.seed)
     model.compile(optimizer, spec.loss, metrics=["accuracy" if data.classes else "r2"])
-    print(_describe(args, data, (len(tr), len(va))), flush=True)
+    if rank == 0:
+        print(_describe(args, data, (len(tr), len(va))), flush=True)
     sets = {"train": (spec.scaler.transform(data.x[tr]), data.y[tr])}
     if len(va):
         sets["validation"] = (spec.scaler.transform(data.x[va]), data.y[va])
@@ -220,6 +242,8 @@ def run_train(args: argparse.Namespace) -> int:
     history = _fit(args, model, spec, sets["train"], sets.get("validation"))
     results = {name: scores(model, spec, *xy) for name, xy in sets.items()}
     rows = {name: len(xy[1]) for name, xy in sets.items()}
+    if rank != 0:  # only rank 0 reports and writes the model file
+        return 0
     _report(results, rows)
     spec.training = _summary(args, data, history, model, results, rows)
     try:
