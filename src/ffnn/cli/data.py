@@ -401,3 +401,93 @@ class Scaler:
         if np.any(arrays[1] <= 0):
             raise CLIError(f"{what}: 'scale' must be positive")
         return cls(arrays[0], arrays[1])
+
+
+#: Rows per chunk when a large .npy file is streamed.
+CHUNK_ROWS = 65536
+
+
+@dataclass
+class ColumnStats:
+    """Count, mean and sum of squared deviations of columns, merged chunk by chunk in one
+    pass (Chan, Golub & LeVeque's pairwise update), so a file larger than memory is read
+    once."""
+
+    n: int
+    mean: np.ndarray
+    m2: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> ColumnStats:
+        x = np.asarray(x, dtype=np.float64)
+        mean = x.mean(axis=0)
+        return cls(len(x), mean, np.square(x - mean).sum(axis=0))
+
+    def merge(self, other: ColumnStats) -> ColumnStats:
+        n = self.n + other.n
+        if n == 0:
+            return self
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.n / n)
+        m2 = self.m2 + other.m2 + np.square(delta) * (self.n * other.n / n)
+        return ColumnStats(n, mean, m2)
+
+    def scaler(self, names: Sequence[str], role: str = "feature") -> Scaler:
+        """The standardisation (population standard deviation, 1 for constant columns);
+        a CLIError naming a column whose moments are not finite."""
+        std = np.sqrt(self.m2 / max(self.n, 1))
+        bad = ~(np.isfinite(self.mean) & np.isfinite(std) & (np.abs(self.mean) < SCALER_LIMIT)
+                & (std < SCALER_LIMIT))
+        if np.any(bad):
+            j = int(np.flatnonzero(bad)[0])
+            raise CLIError(f"{role} column {names[j]!r} cannot be standardised: mean "
+                           f"{self.mean[j]:.3g}, standard deviation {std[j]:.3g}")
+        return Scaler(self.mean, np.where(std > 0, std, 1.0))
+
+
+def read_npy(path: str) -> np.ndarray:
+    """A 2-D ``.npy`` file of numbers, memory-mapped read-only (nothing is read yet)."""
+    try:
+        data = np.load(path, mmap_mode="r")
+    except FileNotFoundError:
+        raise CLIError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"{path} is not a readable .npy file: {exc}") from None
+    if data.ndim != 2 or data.shape[0] < 1 or data.shape[1] < 2:
+        raise CLIError(f"{path} must hold a 2-D array of rows with at least two columns "
+                       f"(features and the target), got shape {data.shape}")
+    if data.dtype.kind not in "fiu":
+        raise CLIError(f"{path} holds {data.dtype} values; ffnn needs numbers")
+    return data
+
+
+def stream_columns(data: np.ndarray, target: int, path: str
+                   ) -> tuple[ColumnStats, ColumnStats, set[float] | None]:
+    """One pass over a memory-mapped table in chunks of :data:`CHUNK_ROWS` rows: the
+    statistics of the feature columns and of the target column, and the target's
+    distinct values while they are integers and at most MAX_INFERRED_CLASSES (else None).
+    A CLIError names the first row holding NaN or an infinity."""
+    from ..training.data import release_pages
+
+    features = [j for j in range(data.shape[1]) if j != target]
+    fstats = tstats = None
+    labels: set[float] | None = set()
+    for start in range(0, len(data), CHUNK_ROWS):
+        chunk = np.asarray(data[start : start + CHUNK_ROWS], dtype=np.float64)
+        finite = np.isfinite(chunk)
+        if not finite.all():
+            row = start + int(np.argwhere(~finite)[0][0])
+            raise CLIError(f"{path}, row {row}: NaN or infinite value (missing values are "
+                           "not supported)")
+        t = chunk[:, target]
+        f, ts = ColumnStats.of(chunk[:, features]), ColumnStats.of(t[:, None])
+        fstats, tstats = (f, ts) if fstats is None or tstats is None else (
+            fstats.merge(f), tstats.merge(ts))
+        if labels is not None and np.all(t == np.round(t)):
+            labels |= set(np.unique(t).tolist())
+            labels = labels if len(labels) <= MAX_INFERRED_CLASSES else None
+        else:
+            labels = None
+        release_pages(data)
+    assert fstats is not None and tstats is not None
+    return fstats, tstats, labels

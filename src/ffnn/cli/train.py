@@ -15,6 +15,7 @@ from .. import optimizers as optimizers_mod
 from ..training import Sequential
 from ..training.callbacks import EarlyStopping
 from .data import (
+    CHUNK_ROWS,
     CLIError,
     Scaler,
     class_names,
@@ -22,7 +23,9 @@ from .data import (
     infer_task,
     numeric_matrix,
     read_csv,
+    read_npy,
     regression_targets,
+    stream_columns,
 )
 from .model import Spec, build_model, loss_for, scores
 
@@ -213,6 +216,102 @@ def _summary(args: argparse.Namespace, data: TrainingData, history: Any, model: 
     })
 
 
+def _npy_target(target: str | None, width: int) -> int:
+    """The target column of a .npy table: ``--target`` as an index, the last by default."""
+    if target is None:
+        return width - 1
+    try:
+        j = int(target)
+    except ValueError:
+        raise CLIError(f"--target of a .npy file is a column index (0 to {width - 1}, or "
+                       f"negative from the end), got {target!r}") from None
+    if not -width <= j < width:
+        raise CLIError(f"--target {j} is outside the file's {width} columns")
+    return j % width
+
+
+def _standardised_copy(table: np.ndarray, target: int, spec: Spec, folder: str
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Standardised float32 features written chunk by chunk to ``folder/x.npy`` (memory
+    mapped back, read-only) and the targets (class indices or values) in memory."""
+    features = [j for j in range(table.shape[1]) if j != target]
+    path = os.path.join(folder, "x.npy")
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32,
+                                    shape=(len(table), len(features)))
+    y = np.empty(len(table), dtype=np.int64 if spec.classes is not None else np.float64)
+    index = {float(c): k for k, c in enumerate(spec.classes or [])}
+    for start in range(0, len(table), CHUNK_ROWS):
+        chunk = np.asarray(table[start : start + CHUNK_ROWS], dtype=np.float64)
+        out[start : start + len(chunk)] = spec.scaler.transform(chunk[:, features])
+        t = chunk[:, target]
+        y[start : start + len(chunk)] = [index[v] for v in t] if index else t
+    out.flush()
+    del out
+    return np.load(path, mmap_mode="r"), y
+
+
+def _chunked_scores(model: Sequential, spec: Spec, x: np.ndarray,
+                    y: np.ndarray) -> dict[str, float]:
+    """:func:`scores` over chunks of rows (memory O(chunk)), combined exactly: means
+    weighted by rows, R² from the summed squared error and the targets' variance."""
+    totals: dict[str, float] = {}
+    for start in range(0, len(x), CHUNK_ROWS):
+        part = scores(model, spec, x[start : start + CHUNK_ROWS], y[start : start + CHUNK_ROWS])
+        for key, value in part.items():
+            totals[key] = totals.get(key, 0.0) + value * min(CHUNK_ROWS, len(x) - start)
+    result = {k: v / len(x) for k, v in totals.items()}
+    if "r2" in result:
+        var = float(np.var(y))
+        result["r2"] = 1.0 - result["mse"] / var if var > 0 else float(result["mse"] == 0)
+    return result
+
+
+def _train_npy(args: argparse.Namespace, optimizer: Any, rank: int) -> int:
+    """``ffnn train big.npy``: a table larger than memory, streamed (see docs/cli.md)."""
+    import tempfile
+
+    from .. import io as model_io
+
+    table = read_npy(args.data)
+    n, width = table.shape
+    target = _npy_target(args.target, width)
+    names = [f"x{j}" for j in range(width) if j != target]
+    fstats, tstats, labels = stream_columns(table, target, args.data)
+    few = labels is not None and 2 <= len(labels) <= n / 2
+    task = args.task or ("classify" if few else "regress")
+    if task == "classify" and not few:
+        raise CLIError(f"column {target} of {args.data} does not hold 2 to 20 integer classes")
+    classes = [f"{v:g}" for v in sorted(labels or ())] if task == "classify" else None
+    spec = Spec(task, f"column {target}", names, fstats.scaler(names),
+                loss_for(task, optimizer), classes,
+                tstats.scaler(["target"], "target") if task == "regress" else None)
+    n_val = math.ceil(n * args.validation)
+    if args.validation and (n_val < 1 or n - n_val < 2):
+        raise CLIError(f"too few rows for --validation {args.validation:g}: {n} rows")
+    model = build_model(len(names), len(classes or [0]), args.hidden, args.activation, task,
+                        args.seed)
+    model.compile(optimizer, spec.loss, metrics=["accuracy" if classes else "r2"])
+    data = TrainingData(table, np.empty(0), names, spec.target, task, classes, args.data)
+    if rank == 0:
+        print(_describe(args, data, (n - n_val, n_val)), flush=True)
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(args.out))) as tmp:
+        x, y = _standardised_copy(table, target, spec, tmp)
+        sets = {"train": (x[: n - n_val], y[: n - n_val])}
+        if n_val:
+            sets["validation"] = (x[n - n_val :], y[n - n_val :])
+        history = _fit(args, model, spec, sets["train"], sets.get("validation"))
+        results = {name: _chunked_scores(model, spec, *xy) for name, xy in sets.items()}
+        del x, sets
+    rows = {"train": n - n_val, **({"validation": n_val} if n_val else {})}
+    if rank != 0:
+        return 0
+    _report(results, rows)
+    spec.training = _summary(args, data, history, model, results, rows)
+    model_io.save(model, args.out, metadata=spec.to_metadata())
+    print(f"saved the model to {args.out}")
+    return 0
+
+
 def run_train(args: argparse.Namespace) -> int:
     """The ``train`` subcommand."""
     from .. import io as model_io
@@ -220,6 +319,8 @@ def run_train(args: argparse.Namespace) -> int:
     _check_out(args.out)
     rank = _rank(args)
     optimizer = _optimizer(args.solver, args.learning_rate)
+    if args.data is not None and args.data.endswith(".npy"):
+        return _train_npy(args, optimizer, rank)
     data = load_training_data(args)
     if args.early_stopping and args.validation == 0:
         raise CLIError("--early-stopping watches the validation loss; it needs --validation > 0")
