@@ -82,3 +82,29 @@ def test_bad_npy_tables_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[
     np.save(tmp_path / "ok.npy", np.ones((10, 3)))
     assert main(["train", str(tmp_path / "ok.npy"), "--target", "5", "--out", out]) == 2
     assert "outside the file's 3 columns" in capsys.readouterr().err
+
+
+def test_train_csv_stream_reads_chunks_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """``--stream``: the CSV is read in chunks of 200 rows; the scaler is the statistics
+    of all rows and the target keeps its name; a text cell is named by line and column."""
+    from ffnn.cli.model import Spec
+
+    monkeypatch.setattr(cli_data, "CHUNK_ROWS", 200)
+    table = np.load(_table(tmp_path, classify=False))
+    lines = ["t,a,b,c"] + [",".join(f"{v!r}" for v in row) for row in table.tolist()]
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "m.safetensors"
+    assert main(["train", str(tmp_path / "d.csv"), "--target", "t", "--stream", "--epochs",
+                 "2", "-q", "--out", str(out)]) == 0
+    model = ffnn.load(str(out))
+    spec = Spec.from_metadata(model.metadata, model, str(out))
+    assert spec.target == "t" and spec.features == ["a", "b", "c"]
+    np.testing.assert_allclose(spec.scaler.mean, table[:, 1:].mean(0), rtol=1e-12)
+    np.testing.assert_allclose(spec.scaler.scale, table[:, 1:].std(0), rtol=1e-10)
+    lines[450] = "1.0,oops,2.0,3.0"
+    (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n")
+    capsys.readouterr()
+    assert main(["train", str(tmp_path / "bad.csv"), "--target", "t", "--stream",
+                 "--out", str(out)]) == 2
+    assert "line 451, column 'a': 'oops' is not a number" in capsys.readouterr().err

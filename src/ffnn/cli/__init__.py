@@ -169,6 +169,12 @@ def _add_train(sub: Any) -> None:
                    help="where to save the model (default: model.safetensors)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar or per-epoch lines")
+    p.add_argument("--stream", action="store_true",
+                   help="read a numeric DATA.csv in chunks (one pass for the column "
+                        "statistics) and train from a memory-mapped copy, for files larger "
+                        "than memory; the validation rows are the last ones (a .npy DATA "
+                        "file is always streamed; its --target is a column index, the last "
+                        "by default)")
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel training over MPI: run as mpiexec -n N ffnn train ... "
                         "--distributed; each rank trains on its share of the training rows, "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -461,6 +462,37 @@ def read_npy(path: str) -> np.ndarray:
     return data
 
 
+class _Streamed:
+    """Statistics gathered chunk by chunk: features, target, the target's labels."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.features: ColumnStats | None = None
+        self.targets: ColumnStats | None = None
+        self.labels: set[float] | None = set()
+
+    def add(self, chunk: np.ndarray, where: Any) -> None:
+        """Merge a float64 chunk; ``where(i)`` names row i of the chunk in errors."""
+        finite = np.isfinite(chunk)
+        if not finite.all():
+            raise CLIError(f"{where(int(np.argwhere(~finite)[0][0]))}: NaN or infinite "
+                           "value (missing values are not supported)")
+        t = chunk[:, self.target]
+        f = ColumnStats.of(np.delete(chunk, self.target, axis=1))
+        ts = ColumnStats.of(t[:, None])
+        self.features = f if self.features is None else self.features.merge(f)
+        self.targets = ts if self.targets is None else self.targets.merge(ts)
+        if self.labels is not None and np.all(t == np.round(t)):
+            self.labels |= set(np.unique(t).tolist())
+            self.labels = self.labels if len(self.labels) <= MAX_INFERRED_CLASSES else None
+        else:
+            self.labels = None
+
+    def result(self) -> tuple[ColumnStats, ColumnStats, set[float] | None]:
+        assert self.features is not None and self.targets is not None
+        return self.features, self.targets, self.labels
+
+
 def stream_columns(data: np.ndarray, target: int, path: str
                    ) -> tuple[ColumnStats, ColumnStats, set[float] | None]:
     """One pass over a memory-mapped table in chunks of :data:`CHUNK_ROWS` rows: the
@@ -469,25 +501,71 @@ def stream_columns(data: np.ndarray, target: int, path: str
     A CLIError names the first row holding NaN or an infinity."""
     from ..training.data import release_pages
 
-    features = [j for j in range(data.shape[1]) if j != target]
-    fstats = tstats = None
-    labels: set[float] | None = set()
+    stats = _Streamed(target)
     for start in range(0, len(data), CHUNK_ROWS):
         chunk = np.asarray(data[start : start + CHUNK_ROWS], dtype=np.float64)
-        finite = np.isfinite(chunk)
-        if not finite.all():
-            row = start + int(np.argwhere(~finite)[0][0])
-            raise CLIError(f"{path}, row {row}: NaN or infinite value (missing values are "
-                           "not supported)")
-        t = chunk[:, target]
-        f, ts = ColumnStats.of(chunk[:, features]), ColumnStats.of(t[:, None])
-        fstats, tstats = (f, ts) if fstats is None or tstats is None else (
-            fstats.merge(f), tstats.merge(ts))
-        if labels is not None and np.all(t == np.round(t)):
-            labels |= set(np.unique(t).tolist())
-            labels = labels if len(labels) <= MAX_INFERRED_CLASSES else None
-        else:
-            labels = None
+        stats.add(chunk, lambda i, s=start: f"{path}, row {s + i}")
         release_pages(data)
-    assert fstats is not None and tstats is not None
-    return fstats, tstats, labels
+    return stats.result()
+
+
+def stream_csv(path: str, target: str | None, folder: str
+               ) -> tuple[np.ndarray, int, list[str], tuple[ColumnStats, ColumnStats,
+                                                            set[float] | None]]:
+    """Read a numeric CSV file once, :data:`CHUNK_ROWS` rows at a time, into a float64
+    table in ``folder`` (memory-mapped back), with the column statistics of
+    :func:`stream_columns` from the same pass. Returns the table, the target's column,
+    the feature names and the statistics."""
+    try:
+        fh = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
+    raw_path = os.path.join(folder, "table.f64")
+    with fh, open(raw_path, "wb") as raw:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            raise CLIError(f"{path} is empty; a CSV file with a header row is needed")
+        columns = _check_header(path, header)
+        if target is None or target not in columns:
+            raise CLIError(f"--target must name a column of {path}: {listing(columns)}")
+        j = columns.index(target)
+        stats, count = _Streamed(j), 0
+        rows: list[list[float]] = []
+        lines: list[int] = []
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                rows.append(_numbers(path, reader.line_num, columns, row))
+                lines.append(reader.line_num)
+            if len(rows) == CHUNK_ROWS:
+                count += _flush(rows, lines, stats, raw, path)
+        count += _flush(rows, lines, stats, raw, path)
+    if count == 0:
+        raise CLIError(f"{path} has a header but no data rows")
+    table = np.memmap(raw_path, dtype=np.float64, mode="r", shape=(count, len(columns)))
+    return table, j, [c for c in columns if c != target], stats.result()
+
+
+def _numbers(path: str, line: int, columns: list[str], row: list[str]) -> list[float]:
+    if len(row) != len(columns):
+        raise CLIError(f"{path}, line {line}: {len(row)} cells but the header has "
+                       f"{len(columns)} columns")
+    try:
+        return [float(cell) for cell in row]
+    except ValueError:
+        bad = next(k for k, cell in enumerate(row) if not _is_number(cell))
+        raise CLIError(f"{path}, line {line}, column {columns[bad]!r}: {row[bad]!r} is not a "
+                       "number (--stream reads numeric tables)") from None
+
+
+def _flush(rows: list[list[float]], lines: list[int], stats: _Streamed, raw: Any,
+           path: str) -> int:
+    if not rows:
+        return 0
+    chunk = np.array(rows, dtype=np.float64)
+    stats.add(chunk, lambda i: f"{path}, line {lines[i]}")
+    chunk.tofile(raw)
+    n = len(rows)
+    rows.clear()
+    lines.clear()
+    return n

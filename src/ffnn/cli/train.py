@@ -26,6 +26,7 @@ from .data import (
     read_npy,
     regression_targets,
     stream_columns,
+    stream_csv,
 )
 from .model import Spec, build_model, loss_for, scores
 
@@ -266,23 +267,39 @@ def _chunked_scores(model: Sequential, spec: Spec, x: np.ndarray,
     return result
 
 
-def _train_npy(args: argparse.Namespace, optimizer: Any, rank: int) -> int:
-    """``ffnn train big.npy``: a table larger than memory, streamed (see docs/cli.md)."""
+def _train_streamed(args: argparse.Namespace, optimizer: Any, rank: int) -> int:
+    """``ffnn train big.npy`` or ``ffnn train big.csv --stream``: a table larger than
+    memory, read in chunks, its column statistics gathered in the same one pass."""
     import tempfile
 
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(args.out))) as tmp:
+        if args.data.endswith(".npy"):
+            table = read_npy(args.data)
+            target = _npy_target(args.target, table.shape[1])
+            names = [f"x{j}" for j in range(table.shape[1]) if j != target]
+            stats = stream_columns(table, target, args.data)
+            target_name = f"column {target}"
+        else:
+            table, target, names, stats = stream_csv(args.data, args.target, tmp)
+            target_name = args.target
+        return _train_table(args, optimizer, rank, (table, target, names, target_name),
+                            stats, tmp)
+
+
+def _train_table(args: argparse.Namespace, optimizer: Any, rank: int,
+                 source: tuple[np.ndarray, int, list[str], str], stats: Any,
+                 tmp: str) -> int:
     from .. import io as model_io
 
-    table = read_npy(args.data)
-    n, width = table.shape
-    target = _npy_target(args.target, width)
-    names = [f"x{j}" for j in range(width) if j != target]
-    fstats, tstats, labels = stream_columns(table, target, args.data)
+    table, target, names, target_name = source
+    n = len(table)
+    fstats, tstats, labels = stats
     few = labels is not None and 2 <= len(labels) <= n / 2
     task = args.task or ("classify" if few else "regress")
     if task == "classify" and not few:
         raise CLIError(f"column {target} of {args.data} does not hold 2 to 20 integer classes")
     classes = [f"{v:g}" for v in sorted(labels or ())] if task == "classify" else None
-    spec = Spec(task, f"column {target}", names, fstats.scaler(names),
+    spec = Spec(task, target_name, names, fstats.scaler(names),
                 loss_for(task, optimizer), classes,
                 tstats.scaler(["target"], "target") if task == "regress" else None)
     n_val = math.ceil(n * args.validation)
@@ -294,14 +311,12 @@ def _train_npy(args: argparse.Namespace, optimizer: Any, rank: int) -> int:
     data = TrainingData(table, np.empty(0), names, spec.target, task, classes, args.data)
     if rank == 0:
         print(_describe(args, data, (n - n_val, n_val)), flush=True)
-    with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(args.out))) as tmp:
-        x, y = _standardised_copy(table, target, spec, tmp)
-        sets = {"train": (x[: n - n_val], y[: n - n_val])}
-        if n_val:
-            sets["validation"] = (x[n - n_val :], y[n - n_val :])
-        history = _fit(args, model, spec, sets["train"], sets.get("validation"))
-        results = {name: _chunked_scores(model, spec, *xy) for name, xy in sets.items()}
-        del x, sets
+    x, y = _standardised_copy(table, target, spec, tmp)
+    sets = {"train": (x[: n - n_val], y[: n - n_val])}
+    if n_val:
+        sets["validation"] = (x[n - n_val :], y[n - n_val :])
+    history = _fit(args, model, spec, sets["train"], sets.get("validation"))
+    results = {name: _chunked_scores(model, spec, *xy) for name, xy in sets.items()}
     rows = {"train": n - n_val, **({"validation": n_val} if n_val else {})}
     if rank != 0:
         return 0
@@ -319,8 +334,8 @@ def run_train(args: argparse.Namespace) -> int:
     _check_out(args.out)
     rank = _rank(args)
     optimizer = _optimizer(args.solver, args.learning_rate)
-    if args.data is not None and args.data.endswith(".npy"):
-        return _train_npy(args, optimizer, rank)
+    if args.data is not None and (args.data.endswith(".npy") or args.stream):
+        return _train_streamed(args, optimizer, rank)
     data = load_training_data(args)
     if args.early_stopping and args.validation == 0:
         raise CLIError("--early-stopping watches the validation loss; it needs --validation > 0")
