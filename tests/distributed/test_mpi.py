@@ -145,3 +145,34 @@ def test_cli_train_distributed_matches_one_process(tmp_path: Path) -> None:
     two = ffnn.load(str(tmp_path / "two.safetensors"))
     for a, b in zip(one.get_weights(), two.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_cli_train_npy_distributed_reads_shards_and_matches_one_process(
+        tmp_path: Path) -> None:
+    """``mpiexec -n 2 ffnn train big.npy --distributed``: each rank streams its own rows,
+    the merged statistics give the single-process scaler, and the weights and the
+    reported scores match the single-process command's (float32, 3 epochs)."""
+    import ffnn
+    from ffnn.cli import main
+    from ffnn.cli.model import Spec
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(301, 3))
+    np.save(tmp_path / "d.npy", np.column_stack([x, np.sin(x[:, 0]) + x[:, 1] * x[:, 2]]))
+    common = ["train", str(tmp_path / "d.npy"), "--epochs", "3", "--hidden", "5",
+              "--batch-size", "8", "-q"]
+    assert main([*common, "--out", str(tmp_path / "one.safetensors")]) == 0
+    proc = launch(2, "-m", "ffnn", *common, "--distributed", "--out",
+                  str(tmp_path / "two.safetensors"), timeout=LAUNCH_TIMEOUT)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.stdout.count("saved the model") == 1
+    models = [ffnn.load(str(tmp_path / f"{k}.safetensors")) for k in ("one", "two")]
+    specs = [Spec.from_metadata(m.metadata, m, "m") for m in models]
+    np.testing.assert_allclose(specs[0].scaler.mean, specs[1].scaler.mean, rtol=1e-12)
+    np.testing.assert_allclose(specs[0].scaler.scale, specs[1].scaler.scale, rtol=1e-12)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    one, two = (s.training["metrics"] for s in specs)
+    for name in ("train", "validation"):
+        for key, value in one[name].items():
+            assert two[name][key] == pytest.approx(value, rel=1e-4, abs=1e-5), (name, key)

@@ -16,6 +16,7 @@ from ..training import Sequential
 from ..training.callbacks import EarlyStopping
 from .data import (
     CHUNK_ROWS,
+    MAX_INFERRED_CLASSES,
     CLIError,
     Scaler,
     class_names,
@@ -164,9 +165,9 @@ def _rank(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace, model: Sequential, spec: Spec, train: tuple[Any, Any],
-         val: tuple[Any, Any] | None) -> Any:
-    dist = None
-    if getattr(args, "distributed", False):  # each rank trains on its share of the rows
+         val: tuple[Any, Any] | None, sharded: bool = False) -> Any:
+    dist = "mpi" if sharded else None
+    if getattr(args, "distributed", False) and not sharded:  # each rank: its share of rows
         from .. import distributed
 
         train = (distributed.shard(train[0]), distributed.shard(train[1]))
@@ -277,13 +278,78 @@ def _train_streamed(args: argparse.Namespace, optimizer: Any, rank: int) -> int:
             table = read_npy(args.data)
             target = _npy_target(args.target, table.shape[1])
             names = [f"x{j}" for j in range(table.shape[1]) if j != target]
-            stats = stream_columns(table, target, args.data)
+            if getattr(args, "distributed", False):  # each rank reads its own rows
+                from .. import distributed
+
+                table = distributed.shard(table)
+                stats = _merge_ranks(stream_columns(table, target, args.data))
+            else:
+                stats = stream_columns(table, target, args.data)
             target_name = f"column {target}"
         else:
             table, target, names, stats = stream_csv(args.data, args.target, tmp)
             target_name = args.target
         return _train_table(args, optimizer, rank, (table, target, names, target_name),
                             stats, tmp)
+
+
+def _comm() -> Any:
+    from .. import distributed
+
+    return distributed.MPI().comm
+
+
+def _merge_ranks(stats: Any) -> Any:
+    """Every rank's column statistics and target labels merged in rank order."""
+    fstats, tstats, labels = stats
+    comm = _comm()
+    merged = []
+    for part in (fstats, tstats):
+        table = comm.allgather(np.concatenate([[part.n], part.mean, part.m2]), "statistics")
+        width = len(part.mean)
+        total = None
+        for row in table:
+            one = type(part)(int(row[0]), row[1 : 1 + width], row[1 + width :])
+            total = one if total is None else total.merge(one)
+        merged.append(total)
+    mine = np.full(MAX_INFERRED_CLASSES + 1, np.nan)
+    if labels is not None:
+        mine[: len(labels)] = sorted(labels)
+    else:
+        mine[-1] = 0.0  # a marker: too many or non-integer labels here
+    every = comm.allgather(mine, "target labels")
+    union = None if np.isfinite(every[:, -1]).any() else set(
+        every[np.isfinite(every)].tolist())
+    if union is not None and len(union) > MAX_INFERRED_CLASSES:
+        union = None
+    return merged[0], merged[1], union
+
+
+def _global_rows(n: int, fraction: float) -> tuple[int, int, int]:
+    """(all rows, validation rows, this rank's training rows) under --distributed: the
+    validation rows are the last of the whole table, as in one process."""
+    comm = _comm()
+    counts = comm.allgather(np.array([n], dtype=np.int64), "row counts")[:, 0]
+    total, start = int(counts.sum()), int(counts[: comm.rank].sum())
+    n_val = math.ceil(total * fraction)
+    return total, n_val, min(max(total - n_val - start, 0), n)
+
+
+def _reduced_scores(model: Sequential, spec: Spec, x: np.ndarray,
+                    y: np.ndarray) -> dict[str, float]:
+    """:func:`_chunked_scores` over every rank's rows (sums allreduced)."""
+    part = _chunked_scores(model, spec, x, y) if len(x) else {}
+    keys = ["loss", "accuracy"] if spec.task == "classify" else ["mse", "mae"]
+    y64 = y.astype(np.float64)
+    buf = np.array([len(x) * part.get(k, 0.0) for k in keys]
+                   + [len(x), float(y64.sum()), float(y64 @ y64)])
+    _comm().allreduce(buf, "scores")
+    n = buf[-3]
+    result = {k: float(v / n) for k, v in zip(keys, buf[: len(keys)], strict=True)}
+    if spec.task != "classify":
+        var = buf[-1] / n - (buf[-2] / n) ** 2
+        result["r2"] = 1.0 - result["mse"] / var if var > 0 else float(result["mse"] == 0)
+    return result
 
 
 def _train_table(args: argparse.Namespace, optimizer: Any, rank: int,
@@ -302,22 +368,26 @@ def _train_table(args: argparse.Namespace, optimizer: Any, rank: int,
     spec = Spec(task, target_name, names, fstats.scaler(names),
                 loss_for(task, optimizer), classes,
                 tstats.scaler(["target"], "target") if task == "regress" else None)
-    n_val = math.ceil(n * args.validation)
-    if args.validation and (n_val < 1 or n - n_val < 2):
-        raise CLIError(f"too few rows for --validation {args.validation:g}: {n} rows")
+    sharded = bool(getattr(args, "distributed", False)) and args.data.endswith(".npy")
+    n_all, n_val, keep = (_global_rows(n, args.validation) if sharded
+                          else (n, math.ceil(n * args.validation), n - math.ceil(
+                              n * args.validation)))
+    if args.validation and (n_val < 1 or n_all - n_val < 2):
+        raise CLIError(f"too few rows for --validation {args.validation:g}: {n_all} rows")
     model = build_model(len(names), len(classes or [0]), args.hidden, args.activation, task,
                         args.seed)
     model.compile(optimizer, spec.loss, metrics=["accuracy" if classes else "r2"])
     data = TrainingData(table, np.empty(0), names, spec.target, task, classes, args.data)
     if rank == 0:
-        print(_describe(args, data, (n - n_val, n_val)), flush=True)
+        print(_describe(args, data, (n_all - n_val, n_val)), flush=True)
     x, y = _standardised_copy(table, target, spec, tmp)
-    sets = {"train": (x[: n - n_val], y[: n - n_val])}
+    sets = {"train": (x[:keep], y[:keep])}
     if n_val:
-        sets["validation"] = (x[n - n_val :], y[n - n_val :])
-    history = _fit(args, model, spec, sets["train"], sets.get("validation"))
-    results = {name: _chunked_scores(model, spec, *xy) for name, xy in sets.items()}
-    rows = {"train": n - n_val, **({"validation": n_val} if n_val else {})}
+        sets["validation"] = (x[keep:], y[keep:])
+    history = _fit(args, model, spec, sets["train"], sets.get("validation"), sharded)
+    score = _reduced_scores if sharded else _chunked_scores
+    results = {name: score(model, spec, *xy) for name, xy in sets.items()}
+    rows = {"train": n_all - n_val, **({"validation": n_val} if n_val else {})}
     if rank != 0:
         return 0
     _report(results, rows)
