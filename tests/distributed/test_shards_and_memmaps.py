@@ -171,3 +171,25 @@ def test_training_on_a_file_several_times_larger_than_peak_memory(tmp_path: Path
     size = (tmp_path / "x.npy").stat().st_size
     assert size > 3 * int(peak), (size, peak)
     assert np.isfinite(float(loss))
+
+
+def test_one_allreduce_of_one_flat_buffer_per_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each step sends one buffer: all gradients, the presence flags, mᵣFᵣ and mᵣ."""
+    from ffnn.distributed.comm import Communicator
+
+    calls: list[tuple[str, int]] = []
+    plain = Communicator.allreduce
+
+    def counting(self: Communicator, buffer: np.ndarray, what: str = "") -> np.ndarray:
+        calls.append((what, buffer.size))
+        return plain(self, buffer, what)
+
+    monkeypatch.setattr(Communicator, "allreduce", counting)
+    net = ffnn.Sequential([ffnn.Dense(4, activation="tanh", input_dim=3), ffnn.Dense(1)],
+                          seed=1, dtype="float64")
+    net.compile("sgd", "mse")
+    x = np.random.default_rng(0).normal(size=(50, 3))
+    net.fit(x, x[:, :1], epochs=2, batch_size=8, seed=0, verbose=0, distributed="mpi")
+    steps = [c for c in calls if c[0] == "allreduce of the gradients"]
+    assert len(steps) == 2 * 7
+    assert {size for _, size in steps} == {3 * 4 + 4 + 4 + 1 + 4 + 2}
