@@ -1,7 +1,13 @@
-"""Grad mode: whether operations are recorded (:func:`no_grad`, :func:`enable_grad`)."""
+"""Grad mode: whether operations are recorded (:func:`no_grad`, :func:`enable_grad`).
+
+The mode is per thread, as in PyTorch: a thread predicting under ``no_grad`` must not
+stop another thread's training from recording (thread-based workers, e.g. Dask's or
+joblib's, fit several models at once in one process).
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -9,14 +15,13 @@ from typing import Any
 __all__ = ["TraceError", "enable_grad", "is_grad_enabled", "no_grad"]
 
 
-class _GradMode:
-    """Global engine state: whether recording is on, and the active tracer (if any).
+class _GradMode(threading.local):
+    """Engine state of the current thread (each thread starts with recording on and no
+    tracer): whether recording is on, and the active tracer (if any).
 
     ``tracer`` is set by :func:`ffnn.autodiff.static.trace` while it runs the function
     once; :func:`ffnn.autodiff.tensor.apply` reports every primitive call to it.
     """
-
-    __slots__ = ("enabled", "tracer")
 
     def __init__(self) -> None:
         self.enabled = True

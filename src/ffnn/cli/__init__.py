@@ -185,6 +185,16 @@ def _add_train(sub: Any) -> None:
                    help="also write PNG figures of the run to DIR: the loss per epoch, the "
                         "LM/BR state, and a confusion matrix or regression plot per split "
                         "(needs pip install ffnn[plot])")
+    p.add_argument("--stream", action="store_true",
+                   help="read a numeric DATA.csv in chunks (one pass for the column "
+                        "statistics) and train from a memory-mapped copy, for files larger "
+                        "than memory; the validation rows are the last ones (a .npy DATA "
+                        "file is always streamed; its --target is a column index, the last "
+                        "by default)")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over MPI: run as mpiexec -n N ffnn train ... "
+                        "--distributed; each rank trains on its share of the training rows, "
+                        "rank 0 prints and saves (needs pip install ffnn[mpi])")
     p.set_defaults(run=_lazy("train", "run_train"))
 
 

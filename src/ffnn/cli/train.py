@@ -17,6 +17,7 @@ from ..training import Sequential
 from ..training.callbacks import Callback, EarlyStopping
 from ..training.model_checks import check_memory
 from .data import (
+    MAX_INFERRED_CLASSES,
     CLIError,
     Table,
     class_names,
@@ -29,6 +30,7 @@ from .figures import check_plots_dir, require_matplotlib, run_figures, write_png
 from .files import check_output
 from .model import Spec, build_model, loss_for, number, scores
 from .scaling import Scaler, standardise
+from .streaming import CHUNK_ROWS, read_npy, stream_columns, stream_csv
 from .tables import Columns
 from .text import printable
 
@@ -243,8 +245,27 @@ class DivergenceGuard(Callback):
                 f"restored the weights of epoch {self.best_epoch}")
 
 
+def _rank(args: argparse.Namespace) -> int:
+    """This process's MPI rank under ``--distributed`` (0 otherwise)."""
+    if not getattr(args, "distributed", False):
+        return 0
+    from .. import distributed
+
+    try:
+        return distributed.rank()
+    except ImportError as exc:
+        raise CLIError(str(exc)) from None
+
+
 def _fit(args: argparse.Namespace, model: Sequential, spec: Spec, train: tuple[Any, Any],
-         val: tuple[Any, Any] | None) -> tuple[Any, DivergenceGuard]:
+         val: tuple[Any, Any] | None, sharded: bool = False) -> tuple[Any, DivergenceGuard]:
+    dist = "mpi" if sharded else None
+    if getattr(args, "distributed", False) and not sharded:  # each rank: its share of rows
+        from .. import distributed
+
+        train = (distributed.shard(train[0]), distributed.shard(train[1]))
+        val = None if val is None else (distributed.shard(val[0]), distributed.shard(val[1]))
+        dist = "mpi"
     callbacks: list[Callback] = []
     if args.early_stopping:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=args.patience,
@@ -257,7 +278,7 @@ def _fit(args: argparse.Namespace, model: Sequential, spec: Spec, train: tuple[A
             epochs=args.epochs, batch_size=args.batch_size,
             validation_data=None if val is None else (val[0], spec.fit_targets(val[1])),
             callbacks=callbacks, verbose=0 if args.quiet else 1, seed=args.seed,
-            class_weight=_class_weight(args, spec),
+            class_weight=_class_weight(args, spec), distributed=dist,
         )
     return history, guard
 
@@ -323,12 +344,198 @@ def _check_options(args: argparse.Namespace) -> None:
         raise CLIError("--early-stopping watches the validation loss; it needs --validation > 0")
 
 
+def _npy_target(target: str | None, width: int) -> int:
+    """The target column of a .npy table: ``--target`` as an index, the last by default."""
+    if target is None:
+        return width - 1
+    try:
+        j = int(target)
+    except ValueError:
+        raise CLIError(f"--target of a .npy file is a column index (0 to {width - 1}, or "
+                       f"negative from the end), got {target!r}") from None
+    if not -width <= j < width:
+        raise CLIError(f"--target {j} is outside the file's {width} columns")
+    return j % width
+
+
+def _standardised_copy(table: np.ndarray, target: int, spec: Spec, folder: str
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Standardised float32 features written chunk by chunk to ``folder/x.npy`` (memory
+    mapped back, read-only) and the targets (class indices or values) in memory."""
+    features = [j for j in range(table.shape[1]) if j != target]
+    path = os.path.join(folder, "x.npy")
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32,
+                                    shape=(len(table), len(features)))
+    y = np.empty(len(table), dtype=np.int64 if spec.classes is not None else np.float64)
+    index = {float(c): k for k, c in enumerate(spec.classes or [])}
+    for start in range(0, len(table), CHUNK_ROWS):
+        chunk = np.asarray(table[start : start + CHUNK_ROWS], dtype=np.float64)
+        out[start : start + len(chunk)] = spec.scaler.transform(chunk[:, features])
+        t = chunk[:, target]
+        y[start : start + len(chunk)] = [index[v] for v in t] if index else t
+    out.flush()
+    del out
+    return np.load(path, mmap_mode="r"), y
+
+
+def _chunked_scores(model: Sequential, spec: Spec, x: np.ndarray,
+                    y: np.ndarray) -> dict[str, float]:
+    """:func:`scores` over chunks of rows (memory O(chunk)), combined exactly: means
+    weighted by rows, R² from the summed squared error and the targets' variance."""
+    totals: dict[str, float] = {}
+    for start in range(0, len(x), CHUNK_ROWS):
+        part = scores(model, spec, x[start : start + CHUNK_ROWS], y[start : start + CHUNK_ROWS])
+        for key, value in part.items():
+            totals[key] = totals.get(key, 0.0) + value * min(CHUNK_ROWS, len(x) - start)
+    result = {k: v / len(x) for k, v in totals.items()}
+    if "r2" in result:
+        var = float(np.var(y))
+        result["r2"] = 1.0 - result["mse"] / var if var > 0 else float(result["mse"] == 0)
+    return result
+
+
+def _train_streamed(args: argparse.Namespace, optimizer: Any, rank: int) -> int:
+    """``ffnn train big.npy`` or ``ffnn train big.csv --stream``: a table larger than
+    memory, read in chunks, its column statistics gathered in the same one pass."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(args.out))) as tmp:
+        if args.data.endswith(".npy"):
+            table = read_npy(args.data)
+            target = _npy_target(args.target, table.shape[1])
+            names = [f"x{j}" for j in range(table.shape[1]) if j != target]
+            if getattr(args, "distributed", False):  # each rank reads its own rows
+                from .. import distributed
+
+                table = distributed.shard(table)
+                stats = _merge_ranks(stream_columns(table, target, args.data))
+            else:
+                stats = stream_columns(table, target, args.data)
+            target_name = f"column {target}"
+        else:
+            table, target, names, stats = stream_csv(args.data, args.target, tmp)
+            target_name = args.target
+        return _train_table(args, optimizer, rank, (table, target, names, target_name),
+                            stats, tmp)
+
+
+def _comm() -> Any:
+    from .. import distributed
+
+    return distributed.MPI().comm
+
+
+def _merge_ranks(stats: Any) -> Any:
+    """Every rank's column statistics and target labels merged in rank order."""
+    fstats, tstats, labels = stats
+    comm = _comm()
+    merged = []
+    for part in (fstats, tstats):
+        table = comm.allgather(np.concatenate([[part.n], part.mean, part.m2]), "statistics")
+        width = len(part.mean)
+        total = None
+        for row in table:
+            one = type(part)(int(row[0]), row[1 : 1 + width], row[1 + width :])
+            total = one if total is None else total.merge(one)
+        merged.append(total)
+    mine = np.full(MAX_INFERRED_CLASSES + 1, np.nan)
+    if labels is not None:
+        mine[: len(labels)] = sorted(labels)
+    else:
+        mine[-1] = 0.0  # a marker: too many or non-integer labels here
+    every = comm.allgather(mine, "target labels")
+    union = None if np.isfinite(every[:, -1]).any() else set(
+        every[np.isfinite(every)].tolist())
+    if union is not None and len(union) > MAX_INFERRED_CLASSES:
+        union = None
+    return merged[0], merged[1], union
+
+
+def _global_rows(n: int, fraction: float) -> tuple[int, int, int]:
+    """(all rows, validation rows, this rank's training rows) under --distributed: the
+    validation rows are the last of the whole table, as in one process."""
+    comm = _comm()
+    counts = comm.allgather(np.array([n], dtype=np.int64), "row counts")[:, 0]
+    total, start = int(counts.sum()), int(counts[: comm.rank].sum())
+    n_val = math.ceil(total * fraction)
+    return total, n_val, min(max(total - n_val - start, 0), n)
+
+
+def _reduced_scores(model: Sequential, spec: Spec, x: np.ndarray,
+                    y: np.ndarray) -> dict[str, float]:
+    """:func:`_chunked_scores` over every rank's rows (sums allreduced)."""
+    part = _chunked_scores(model, spec, x, y) if len(x) else {}
+    keys = ["loss", "accuracy"] if spec.task == "classify" else ["mse", "mae"]
+    y64 = y.astype(np.float64)
+    buf = np.array([len(x) * part.get(k, 0.0) for k in keys]
+                   + [len(x), float(y64.sum()), float(y64 @ y64)])
+    _comm().allreduce(buf, "scores")
+    n = buf[-3]
+    result = {k: float(v / n) for k, v in zip(keys, buf[: len(keys)], strict=True)}
+    if spec.task != "classify":
+        var = buf[-1] / n - (buf[-2] / n) ** 2
+        result["r2"] = 1.0 - result["mse"] / var if var > 0 else float(result["mse"] == 0)
+    return result
+
+
+def _train_table(args: argparse.Namespace, optimizer: Any, rank: int,
+                 source: tuple[np.ndarray, int, list[str], str], stats: Any,
+                 tmp: str) -> int:
+    from .. import io as model_io
+
+    table, target, names, target_name = source
+    n = len(table)
+    fstats, tstats, labels = stats
+    few = labels is not None and 2 <= len(labels) <= n / 2
+    task = args.task or ("classify" if few else "regress")
+    if task == "classify" and not few:
+        raise CLIError(f"column {target} of {args.data} does not hold 2 to 20 integer classes")
+    classes = [f"{v:g}" for v in sorted(labels or ())] if task == "classify" else None
+    spec = Spec(task, target_name, names, fstats.scaler(names),
+                loss_for(task, optimizer), classes,
+                tstats.scaler(["target"], "target") if task == "regress" else None)
+    sharded = bool(getattr(args, "distributed", False)) and args.data.endswith(".npy")
+    n_all, n_val, keep = (_global_rows(n, args.validation) if sharded
+                          else (n, math.ceil(n * args.validation), n - math.ceil(
+                              n * args.validation)))
+    if args.validation and (n_val < 1 or n_all - n_val < 2):
+        raise CLIError(f"too few rows for --validation {args.validation:g}: {n_all} rows")
+    model = build_model(len(names), len(classes or [0]), args.hidden, args.activation, task,
+                        args.seed)
+    model.compile(optimizer, spec.loss, metrics=["accuracy" if classes else "r2"])
+    data = TrainingData(table, np.empty(0), names, spec.target, task, classes, args.data)
+    if rank == 0:
+        print(_describe(args, data, (n_all - n_val, n_val)), flush=True)
+    x, y = _standardised_copy(table, target, spec, tmp)
+    sets = {"train": (x[:keep], y[:keep])}
+    if n_val:
+        sets["validation"] = (x[keep:], y[keep:])
+    history, guard = _fit(args, model, spec, sets["train"], sets.get("validation"), sharded)
+    if guard.diverged_at is not None and guard.best_epoch is None:
+        raise CLIError(_diverged(args, guard))
+    score = _reduced_scores if sharded else _chunked_scores
+    results = {name: score(model, spec, *xy) for name, xy in sets.items()}
+    rows = {"train": n_all - n_val, **({"validation": n_val} if n_val else {})}
+    if rank != 0:
+        return 0
+    _report(results, rows)
+    spec.training = _summary(args, data, history, model, results, rows)
+    model_io.save(model, args.out, metadata=spec.to_metadata())
+    if guard.diverged_at is not None:
+        raise CLIError(_diverged(args, guard))
+    print(printable(f"saved the model to {args.out}"))
+    return 0
+
+
 def run_train(args: argparse.Namespace) -> int:
     """The ``train`` subcommand."""
     from .. import io as model_io
 
     _check_options(args)
+    rank = _rank(args)
     optimizer = _optimizer(args.solver, args.learning_rate)
+    if args.data is not None and (args.data.endswith(".npy") or args.stream):
+        return _train_streamed(args, optimizer, rank)
     data = load_training_data(args)
     tr, va = split_rows(data, args.validation, args.seed)
     data.learn_columns(tr, impute=not args.no_impute)
@@ -342,9 +549,10 @@ def run_train(args: argparse.Namespace) -> int:
                         args.activation, data.task, args.seed)
     model.compile(optimizer, spec.loss, metrics=["accuracy" if data.classes else "r2"])
     check_memory(model, len(data.input_names), len(tr), args.batch_size)  # before allocating
-    print(printable(_describe(args, data, (len(tr), len(va)))), flush=True)
-    for note in data.notes or ():
-        print(printable(note))
+    if rank == 0:
+        print(printable(_describe(args, data, (len(tr), len(va)))), flush=True)
+        for note in data.notes or ():
+            print(printable(note))
     z = standardise(data.x, spec.scaler, model.dtype, data.table, data.input_columns)
     if target_scaler is not None:  # validation targets far outside the training range
         standardise(data.y.reshape(-1, 1), target_scaler, model.dtype, data.table,
@@ -359,6 +567,8 @@ def run_train(args: argparse.Namespace) -> int:
         raise CLIError(_diverged(args, guard))
     results = {name: scores(model, spec, *xy) for name, xy in sets.items()}
     rows = {name: len(xy[1]) for name, xy in sets.items()}
+    if rank != 0:  # only rank 0 reports and writes the model file
+        return 0
     _report(results, rows)
     spec.training = _summary(args, data, history, model, results, rows)
     try:

@@ -34,6 +34,10 @@ class Problem(Protocol):
         P, the length of θ.
     dtype : numpy.dtype
         The model's dtype.
+    local : bool
+        True when all rows are in this process; False under data parallelism
+        (``ffnn.distributed``), where the counts above are global, the rows' sums go
+        through :meth:`allreduce` and Levenberg–Marquardt uses its primal form.
     """
 
     n_samples: int
@@ -42,6 +46,11 @@ class Problem(Protocol):
     n_observations: float
     n_params: int
     dtype: np.dtype[Any]
+    local: bool
+
+    def allreduce(self, *arrays: Any) -> list[np.ndarray]:
+        """The sums over processes of per-row sums (float64); the arrays themselves when
+        ``local``."""
 
     def get_flat(self) -> np.ndarray:
         """A copy of θ in the model's dtype."""

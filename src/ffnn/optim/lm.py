@@ -246,10 +246,17 @@ class LevenbergMarquardt(FullBatchOptimizer):
 
     # ---------------------------------------------------------- linearisation
     def _linearize(self, problem: Any, c: float) -> _Linearization:
+        if self.form == "dual" and not problem.local:
+            raise ValueError("form='dual' needs every row in one process; data-parallel "
+                             "training uses form='primal' (or 'auto')")
         # the form and chunk size that fit in memory, decided before allocating
         plan = plan_lm(problem.n_samples, problem.n_outputs, problem.n_params,
-                       np.dtype(problem.dtype).itemsize, self.form, self.chunk_size)
+                       np.dtype(problem.dtype).itemsize,
+                       self.form if problem.local else "primal", self.chunk_size)
         lin = _primal(problem, plan.chunk) if plan.primal else _dual(problem)
+        if not problem.local:  # the ranks' JᵀJ, Jᵀe and ‖e‖² summed, J never sent
+            lin.gram, lin.jte, e_sq = problem.allreduce(lin.gram, lin.jte, [lin.e_sq])
+            lin.diag, lin.e_sq = np.diag(lin.gram).copy(), float(e_sq[0])
         theta = problem.get_flat().astype(np.float64)
         if self.bayesian:
             if self.alpha is None:
@@ -271,7 +278,7 @@ class LevenbergMarquardt(FullBatchOptimizer):
         """(objective F, loss, E_D, ŷ) at the current θ."""
         out = problem.forward()
         e = problem.errors(out)
-        e_sq = float(e @ e)
+        e_sq = float(e @ e) if problem.local else float(problem.allreduce([e @ e])[0][0])
         loss = c * e_sq + problem.penalty_value()
         if self.bayesian:
             assert self.alpha is not None and self.beta is not None

@@ -5,10 +5,19 @@ converted once, at the door, to C-contiguous float arrays of the model's dtype; 
 problem is reported with the numbers that show it (shapes, counts, the first bad
 position). Sparse inputs stay sparse (CSR, in the model's dtype) where the caller
 accepts them, and :func:`dense` turns each batch into an array just before its step.
+
+Features larger than memory come as a read-only memory map (``np.load(path,
+mmap_mode="r")``) of the model's dtype: it is used as it is, never copied; batches are
+gathered from the map (:func:`take`), and the pages read are handed back to the
+operating system every :data:`MAPPED_BUDGET` bytes (:func:`release_pages`), so the
+process's resident memory stays O(batch + parameters) however large the file is (the
+file stays in the page cache, shared and reclaimable).
 """
 
 from __future__ import annotations
 
+import mmap
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,8 +25,18 @@ import numpy as np
 
 from .._validation import cast_float
 
-__all__ = ["as_features", "as_targets", "batches", "check_finite", "dense", "is_sparse",
-           "split_validation"]
+__all__ = [
+    "MAPPED_BUDGET",
+    "as_features",
+    "as_targets",
+    "batches",
+    "check_finite",
+    "dense",
+    "is_sparse",
+    "release_pages",
+    "split_validation",
+    "take",
+]
 
 
 def is_sparse(data: Any) -> bool:
@@ -41,6 +60,56 @@ def _sparse_features(x: Any, dtype: Any, what: str) -> Any:
     csr = x.tocsr().astype(dtype)
     check_finite(csr.data, f"{what} (its stored values)")
     return csr
+
+
+#: Bytes gathered from a read-only memory map between two releases of its pages.
+MAPPED_BUDGET = 32 * 2**20
+
+#: Pages a read fault may map (Linux's fault-around maps up to 16 pages around it).
+_FAULT_AROUND = 16
+
+_read_since_release: weakref.WeakKeyDictionary[mmap.mmap, int] = weakref.WeakKeyDictionary()
+
+
+def _read_only_map(arr: Any) -> mmap.mmap | None:
+    """The ``mmap`` under ``arr`` if ``arr`` views a read-only ``np.memmap``, else None."""
+    read_only = False
+    base = arr
+    while base is not None and not isinstance(base, mmap.mmap):
+        if isinstance(base, np.memmap) and base.mode == "r":
+            read_only = True
+        base = getattr(base, "base", None)
+    return base if read_only and isinstance(base, mmap.mmap) else None
+
+
+def release_pages(arr: Any) -> None:
+    """Hand the pages of a read-only memory map back to the OS (``MADV_DONTNEED``).
+
+    Nothing is lost: the mapping is read-only and shared, so later reads fetch the
+    pages again from the page cache or the file. Does nothing for other arrays.
+    """
+    base = _read_only_map(arr)
+    if base is not None and hasattr(mmap, "MADV_DONTNEED"):
+        base.madvise(mmap.MADV_DONTNEED)
+        _read_since_release[base] = 0
+
+
+def take(arr: np.ndarray, idx: slice | np.ndarray) -> np.ndarray:
+    """``arr[idx]``; for a read-only memory map, a copy of the rows, and the map's pages
+    released after every :data:`MAPPED_BUDGET` bytes read (see :func:`release_pages`)."""
+    base = _read_only_map(arr)
+    if base is None:
+        return arr[idx]
+    rows = np.array(arr[idx])
+    touched = rows.nbytes
+    if not isinstance(idx, slice):  # scattered rows: each faults in a window of pages
+        pages = max(-(-rows[:1].nbytes // mmap.PAGESIZE) + 1, _FAULT_AROUND)
+        touched = len(rows) * pages * mmap.PAGESIZE
+    read = _read_since_release.get(base, 0) + touched
+    _read_since_release[base] = read
+    if read >= MAPPED_BUDGET:
+        release_pages(arr)
+    return rows
 
 
 def _to_numpy(data: Any, what: str) -> np.ndarray:
@@ -76,6 +145,9 @@ def check_finite(arr: np.ndarray, what: str) -> None:
     """
     if arr.dtype.kind != "f":
         return
+    if _read_only_map(arr) is not None and arr.ndim:
+        _check_finite_mapped(arr, what)
+        return
     with np.errstate(over="ignore", invalid="ignore"):  # large finite values may overflow
         total = np.sum(arr)
     if np.isfinite(total):
@@ -87,6 +159,25 @@ def check_finite(arr: np.ndarray, what: str) -> None:
             f"{what} contains {int(bad.sum())} NaN or infinite value(s); the first is at "
             f"index {first}"
         )
+
+
+def _check_finite_mapped(arr: np.ndarray, what: str) -> None:
+    """:func:`check_finite` for a memory map, one budget-sized chunk of rows at a time."""
+    step = max(1, MAPPED_BUDGET // max(1, arr[:1].nbytes))
+    count, first = 0, None
+    for start in range(0, len(arr), step):
+        chunk = take(arr, slice(start, start + step))
+        if np.isfinite(np.sum(chunk)):
+            continue
+        bad = ~np.isfinite(chunk)
+        count += int(bad.sum())
+        if first is None and count:
+            pos = np.argwhere(bad)[0]
+            first = (int(pos[0]) + start, *(int(i) for i in pos[1:]))
+    release_pages(arr)
+    if count:
+        raise ValueError(f"{what} contains {count} NaN or infinite value(s); the first is at "
+                         f"index {first}")
 
 
 def as_features(x: Any, dtype: Any, n_features: int | None = None, what: str = "x",
@@ -120,11 +211,26 @@ def as_features(x: Any, dtype: Any, n_features: int | None = None, what: str = "
         raise ValueError(f"{what} must be 2-D (samples, features), got shape {arr.shape}")
     if arr.shape[0] == 0:
         raise ValueError(f"{what} has no samples (shape {arr.shape})")
+    _check_mapped(x, arr, dtype, what)
     arr = cast_float(what, arr, dtype)
     check_finite(arr, what)
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{what} has {arr.shape[1]} features but the model expects {n_features}")
     return arr
+
+
+def _check_mapped(x: Any, arr: np.ndarray, dtype: Any, what: str) -> None:
+    """A memory map is used in place: ValueError if that would need a copy of it."""
+    if not isinstance(x, np.memmap):
+        return
+    if arr.dtype != np.dtype(dtype) or not arr.flags.c_contiguous:
+        layout = "" if arr.flags.c_contiguous else ", not C-contiguous"
+        raise ValueError(
+            f"{what} is a memory-mapped {arr.dtype} array{layout}, but the model computes in "
+            f"{np.dtype(dtype)}: converting it would copy the whole file into memory; save "
+            f"the data as C-ordered {np.dtype(dtype)} or build the model with "
+            f"dtype={arr.dtype.name!r}"
+        )
 
 
 def as_targets(

@@ -10,8 +10,9 @@ step per epoch on the whole training set.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -31,6 +32,30 @@ __all__ = ["FitRun", "check_fit_args", "epoch_order", "fit_loop", "run_epochs", 
 Validation = tuple[np.ndarray, np.ndarray, Any] | None
 
 
+class Parallel(Protocol):
+    """The hooks of data-parallel training (``ffnn.distributed``), when a run has them.
+
+    ``n_rows`` is the global number of training rows: the loop draws its permutation
+    and batches over them and asks :meth:`local` for this process's part of each.
+    """
+
+    n_rows: int
+
+    def local(self, idx: slice | np.ndarray) -> slice | np.ndarray:
+        """This process's rows of the global batch ``idx``, as local positions."""
+
+    def step(self, model: Sequential, x: np.ndarray, y: np.ndarray,
+             w: Any) -> tuple[float, np.ndarray, float]:
+        """One global step: (batch objective, local outputs, the batch's global mass)."""
+
+    def gather(self, outputs: list[np.ndarray], targets: list[np.ndarray],
+               complete: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+        """All processes' outputs and targets (None if the epoch stopped early)."""
+
+    def agree(self, flag: bool) -> bool:
+        """Whether any process says True."""
+
+
 @dataclass
 class FitRun:
     """Everything one ``fit`` call works with once its arguments are checked."""
@@ -48,6 +73,7 @@ class FitRun:
     callbacks: CallbackList
     progress: Progress
     test: Validation = None
+    parallel: Parallel | None = None
 
 
 SHUFFLE_MODES = (True, False, "replacement")
@@ -173,42 +199,68 @@ def epoch_order(rng: np.random.Generator, n: int, shuffle: bool | str) -> np.nda
     return rng.permutation(n) if shuffle else None
 
 
-def _run_epoch(model: Sequential, run: FitRun) -> tuple[float, list[np.ndarray], np.ndarray]:
+def _run_epoch(model: Sequential, run: FitRun) -> tuple[float, list[np.ndarray], Any]:
     """One pass; returns the mean batch loss, the batch outputs and the targets in the
-    order the batches saw them.
+    order the batches saw them (None if a parallel epoch stopped early).
 
     Shuffled batches are gathered one at a time (``x[perm[a:b]]``): each lands in cache
-    right before it is used, instead of copying the whole data set every epoch.
+    right before it is used, instead of copying the whole data set every epoch. Under
+    data parallelism the permutation is global and each process steps on its rows.
     """
-    x, y, sw, cbs, progress = run.x, run.y, run.sample_weight, run.callbacks, run.progress
-    perm = epoch_order(run.rng, x.shape[0], run.shuffle)
+    x, y, cbs, progress, par = run.x, run.y, run.callbacks, run.progress, run.parallel
+    n = x.shape[0] if par is None else par.n_rows
+    perm = epoch_order(run.rng, n, run.shuffle)
     total, count = 0.0, 0.0
     outputs: list[np.ndarray] = []
+    seen: list[np.ndarray] = []
     keep = bool(model.metrics)
-    for b, idx in enumerate(data.batches(x.shape[0], run.batch_size, perm)):
-        w = None if sw is None else sw[idx]
-        loss, out = model.batch_step(data.dense(x[idx]), y[idx], w)
-        mass = len(out) if w is None else float(np.sum(w))  # batch weight in the epoch mean
+    done = 0
+    for b, idx in enumerate(data.batches(n, run.batch_size, perm)):
+        loss, out, mass = _step(model, run, idx, seen if keep else None)
+        done += 1
         total += loss * mass
         count += mass
         if keep:
             outputs.append(out)
         if cbs.wants_batches:
             cbs.on_batch_end(b, {"loss": loss})
+            if par is not None:
+                model.stop_training = par.agree(model.stop_training)
         progress.batch_end(loss)
         if model.stop_training:
             break
-    return (total / count if count else 0.0), outputs, (y if perm is None else y[perm])
+    data.release_pages(x)
+    mean = total / count if count else 0.0
+    if par is not None:
+        complete = done == -(-n // (run.batch_size or n))
+        return (mean, *par.gather(outputs, seen, complete))
+    return mean, outputs, (y if perm is None else y[perm])
+
+
+def _step(model: Sequential, run: FitRun, idx: slice | np.ndarray,
+          seen: list[np.ndarray] | None) -> tuple[float, np.ndarray, float]:
+    """One batch step: (objective, outputs, the batch's weight in the epoch mean)."""
+    par = run.parallel
+    if par is not None:
+        idx = par.local(idx)
+    xb = data.dense(data.take(run.x, idx))
+    w = None if run.sample_weight is None else run.sample_weight[idx]
+    if par is None:
+        loss, out = model.batch_step(xb, run.y[idx], w)
+        return loss, out, (len(out) if w is None else float(np.sum(w)))
+    if seen is not None:
+        seen.append(run.y[idx])
+    return par.step(model, xb, run.y[idx], w)
 
 
 def _epoch_logs(model: Sequential, run: FitRun, loss: float, outputs: list[np.ndarray],
-                y: np.ndarray) -> dict[str, float]:
+                y: np.ndarray | None) -> dict[str, float]:
     logs = {"loss": loss}
     if outputs and model.metrics:
         pred = model.output_activation(np.concatenate(outputs, axis=0))
-        y_seen = y[: len(pred)]
         for name, fn in model.metrics:
-            logs[name] = float(fn(y_seen, pred)) if len(pred) == len(y) else float("nan")
+            complete = y is not None and len(pred) == len(y)
+            logs[name] = float(fn(y, pred)) if complete else float("nan")
     if run.validation is not None:
         xv, yv, swv = run.validation
         for key, value in model.scores(xv, yv, swv, run.batch_size).items():
@@ -239,6 +291,8 @@ def run_epochs(model: Sequential, run: FitRun) -> History:
             logs = _epoch_logs(model, run, loss, outputs, y_seen)
             cbs.on_epoch_end(epoch, logs)
             progress.epoch_end(epoch, logs)
+            if run.parallel is not None:  # every process stops if one does
+                model.stop_training = run.parallel.agree(model.stop_training)
             if model.stop_training:
                 break
     finally:
@@ -247,11 +301,28 @@ def run_epochs(model: Sequential, run: FitRun) -> History:
     return run.history
 
 
+def _backend(distributed: Any) -> Any:
+    """``"mpi"`` is ``ffnn.distributed.MPI()`` (imported by name: it builds on this
+    package); any other backend is an object with a ``fit(model, x, y, **options)``."""
+    if isinstance(distributed, str):
+        if distributed != "mpi":
+            raise ValueError(f"distributed must be 'mpi' or a backend such as "
+                             f"ffnn.distributed.MPI(), got {distributed!r}")
+        return importlib.import_module("ffnn.distributed").MPI()
+    if not callable(getattr(distributed, "fit", None)):
+        raise TypeError(f"distributed must be 'mpi' or a backend with a fit method, got "
+                        f"{type(distributed).__name__}")
+    return distributed
+
+
 def fit_loop(model: Sequential, x: Any, y: Any, **options: Any) -> History:
     """Train ``model``; see :meth:`ffnn.Sequential.fit` for the options."""
     if options["epochs"] is None:  # the model's TrainParam, else Keras's 1
         param = getattr(model, "train_param", None)
         options["epochs"] = 1 if param is None else param.epochs
+    distributed = options.pop("distributed", None)
+    if distributed is not None:
+        return _backend(distributed).fit(model, x, y, **options)
     check_fit_args(options["epochs"], options["batch_size"], options["validation_split"],
                    options["shuffle"])
     run = start_run(model, x, y, **options)

@@ -306,6 +306,7 @@ class Sequential(ParamsMixin):
         resume_from: Any = None,
         test_data: tuple[Any, ...] | None = None,
         class_weight: Any = None,
+        distributed: Any = None,
     ) -> History:
         """Train for ``epochs`` passes over the data.
 
@@ -370,6 +371,11 @@ class Sequential(ParamsMixin):
         become ``test_data`` unless given; the indices are kept in ``model.division``) and
         stops after ``max_fail`` epochs without a lower ``val_loss``. Preprocessing layers
         not yet adapted are adapted on the training rows before the model is built.
+        distributed : {"mpi"} or ffnn.distributed.MPI, optional
+            Data-parallel training: every MPI rank calls ``fit`` with its own rows (the
+            ranks' rows in rank order are the data set, ``validation_data`` included);
+            the run takes the same steps as one process on the whole data set. See
+            :mod:`ffnn.distributed` and docs/scaling.md.
 
         Returns
         -------
@@ -404,6 +410,7 @@ class Sequential(ParamsMixin):
             resume_from=resume_from,
             test_data=test_data,
             class_weight=class_weight,
+            distributed=distributed,
         )
 
     def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:

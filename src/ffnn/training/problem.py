@@ -142,6 +142,8 @@ class Problem:
         For least squares the residuals become eₙₖ = √wₙ (yₙₖ − ŷₙₖ).
     """
 
+    local = True  # all rows are here (ffnn.distributed's subclass spreads them)
+
     def __init__(self, model: Sequential, x: np.ndarray, y: np.ndarray,
                  sample_weight: Any = None) -> None:
         self.model, self.x, self.y = model, x, y
@@ -160,6 +162,10 @@ class Problem:
         self.dtype = model.dtype
         for layer in model.layers:
             _check_deterministic(layer)
+
+    def allreduce(self, *arrays: Any) -> list[np.ndarray]:
+        """The sums over processes of ``arrays``: here the arrays themselves (float64)."""
+        return [np.asarray(a, dtype=np.float64) for a in arrays]
 
     # ------------------------------------------------------------- flat vector
     def get_flat(self) -> np.ndarray:
