@@ -40,6 +40,14 @@ class StaticStep:
         self.graphs: dict[tuple[Any, ...], StaticGraph | None] = {}
         self.reason: str | None = None  # why the last signature took the tape
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle (and deepcopy) without the graphs: they hold primitives' closures and
+        buffers, and are traced again on the first step."""
+        return {"model": self.model, "graphs": {}, "reason": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     def _objective(self, x: Tensor, y: np.ndarray, sw: np.ndarray | None = None) -> Any:
         model = self.model
         out = model.forward(x, training=True, logits=model._fused)
