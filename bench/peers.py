@@ -30,6 +30,7 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -110,7 +111,7 @@ def _tuned_loop(
           for s in sizes]
     params = [a for w in ws for a in (w, np.zeros(w.shape[0], np.float32))]
     tmps = [np.empty_like(p) for p in params]
-    ones = np.ones(batch, np.float32)
+    ones = np.ones(max(batch, 10), np.float32)  # row sums of the 10 logits and 1ᵀδ
     zeros = [np.zeros((batch, s[0]), np.float32) for s in sizes[:2]]
 
     losses: list[float] = []
@@ -226,6 +227,83 @@ def epoch_benchmark(rounds: int, n: int) -> dict[str, list[float]]:
     return times
 
 
+def _network(optimizer: object, graph: str) -> object:
+    import ffnn
+
+    model = ffnn.Sequential(
+        [
+            ffnn.Dense(256, activation="relu", input_dim=784),
+            ffnn.Dense(128, activation="relu"),
+            ffnn.Dense(10, activation="softmax"),
+        ],
+        seed=0,
+    )
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", graph=graph)
+    return model
+
+
+def sweep_benchmark(rounds: int, n: int,
+                    batches: tuple[int, ...]) -> dict[int, dict[str, list[float]]]:
+    """Per batch size: one epoch of ffnn fit (static graph, the default, and the dynamic
+    tape), of the ``tuned`` NumPy loop at the same batch size, and of ffnn with Adam
+    (static) — the same data, alternating runs."""
+    import ffnn
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, 784)).astype(np.float32)
+    y_onehot = np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]
+    result: dict[int, dict[str, list[float]]] = {}
+    for batch in batches:
+        models = {
+            "ffnn_static": _network(ffnn.optimizers.SGD(learning_rate=0.1), "static"),
+            "ffnn_dynamic": _network(ffnn.optimizers.SGD(learning_rate=0.1), "dynamic"),
+            "ffnn_adam": _network(ffnn.optimizers.Adam(learning_rate=1e-3), "static"),
+        }
+        def epoch(m: Any, b: int = batch) -> Callable[[], None]:
+            return lambda: m.fit(x, y_onehot, epochs=1, batch_size=b, verbose=0, seed=0)
+
+        runs: dict[str, Callable[[], None]] = {name: epoch(m) for name, m in models.items()}
+        runs["tuned"] = _tuned_loop(x, y_onehot, batch, 0.1)
+        times: dict[str, list[float]] = {k: [] for k in runs}
+        for fn in runs.values():
+            fn()  # warm-up (and the traces)
+        for _ in range(rounds):
+            for name, fn in runs.items():
+                times[name].append(_time(fn))
+        result[batch] = times
+    return result
+
+
+def _higham_numpy(xs: list[np.ndarray], ys: list[np.ndarray], lr: float) -> Callable[[int], None]:
+    """The 2-2-3-2 sigmoid network's SGD step written by hand in NumPy (one sample,
+    quadratic cost ½‖y − a‖²): the reference for ffnn's per-step overhead."""
+    from scipy.special import expit
+
+    rng = np.random.default_rng(0)
+    ws = [rng.standard_normal(s).astype(np.float32) * 0.5 for s in ((2, 2), (3, 2), (2, 3))]
+    bs = [rng.standard_normal(s[0]).astype(np.float32) * 0.5 for s in ((2, 2), (3, 2), (2, 3))]
+
+    def run(steps: int) -> None:
+        w2, w3, w4 = ws
+        b2, b3, b4 = bs
+        for k in range(steps):
+            x, y = xs[k % 10], ys[k % 10]
+            a2 = expit(x @ w2.T + b2)
+            a3 = expit(a2 @ w3.T + b3)
+            a4 = expit(a3 @ w4.T + b4)
+            d4 = (a4 - y) * a4 * (1 - a4)
+            d3 = (d4 @ w4) * a3 * (1 - a3)
+            d2 = (d3 @ w3) * a2 * (1 - a2)
+            w4 -= lr * (d4.T @ a3)
+            b4 -= lr * d4[0]
+            w3 -= lr * (d3.T @ a2)
+            b3 -= lr * d3[0]
+            w2 -= lr * (d2.T @ x)
+            b2 -= lr * d2[0]
+
+    return run
+
+
 def tiny_benchmark(steps: int, rounds: int) -> dict[str, list[float]]:
     import torch
 
@@ -282,7 +360,21 @@ def tiny_benchmark(steps: int, rounds: int) -> dict[str, list[float]]:
             loss.backward()
             opt.step()
 
-    runs = {"ffnn_step": run_ffnn_step, "ffnn_fit": run_ffnn_fit, "pytorch": run_torch}
+    hand = _higham_numpy(xs, ys, 0.05)
+    dynamic = ffnn.Sequential(
+        [ffnn.Dense(2, activation="sigmoid", input_dim=2), ffnn.Dense(3, activation="sigmoid"),
+         ffnn.Dense(2, activation="sigmoid")], seed=0)
+    dynamic.compile(optimizer=ffnn.optimizers.SGD(learning_rate=0.05), loss="quadratic",
+                    graph="dynamic")
+    dynamic.build()
+    dynamic.prepare_training()
+
+    def run_dynamic_step() -> None:
+        for k in range(steps):
+            dynamic.batch_step(xs[k % 10], ys[k % 10])
+
+    runs = {"ffnn_step": run_ffnn_step, "ffnn_dynamic": run_dynamic_step,
+            "ffnn_fit": run_ffnn_fit, "numpy_hand": lambda: hand(steps), "pytorch": run_torch}
     times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(rounds):
         for name, fn in runs.items():
@@ -315,7 +407,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="10,000 samples instead of 60,000")
+    parser.add_argument("--sweep", action="store_true",
+                        help="only the batch-size sweep: ffnn (static, dynamic, Adam) vs tuned")
     args = parser.parse_args()
+    if args.sweep:
+        n = 10_000 if args.quick else 60_000
+        print(f"Epoch of 784-256-128-10 ReLU, {n} samples, per batch size ({args.rounds} rounds):")
+        for batch, times in sweep_benchmark(args.rounds, n, (8, 32, 128, 1024)).items():
+            print(f" batch {batch}:")
+            med, _ = _report(times, "s", "7.3f")
+            print(f"  tuned/ffnn static {med['tuned'] / med['ffnn_static']:.2f}, "
+                  f"tuned/ffnn dynamic {med['tuned'] / med['ffnn_dynamic']:.2f}, "
+                  f"dynamic/static {med['ffnn_dynamic'] / med['ffnn_static']:.2f}, "
+                  f"Adam/SGD {med['ffnn_adam'] / med['ffnn_static']:.2f}")
+        return
     torch.set_num_threads(2)
     n = 10_000 if args.quick else 60_000
     print(f"Epoch of 784-256-128-10 ReLU, {n} samples, batch 128, SGD ({args.rounds} rounds):")
@@ -329,6 +434,8 @@ def main() -> None:
     print("SGD step on the 2-2-3-2 Higham network (one sample):")
     tiny, tiny_best = _report(tiny_benchmark(steps=20_000, rounds=args.rounds), "us/step", "7.2f")
     _ratio("ffnn train step vs PyTorch nn.Module", tiny, tiny_best, "pytorch", "ffnn_step")
+    _ratio("hand NumPy step vs ffnn train step  ", tiny, tiny_best, "ffnn_step", "numpy_hand")
+    _ratio("ffnn static step vs dynamic step    ", tiny, tiny_best, "ffnn_dynamic", "ffnn_step")
     _ratio("ffnn fit(batch_size=1) vs PyTorch   ", tiny, tiny_best, "pytorch", "ffnn_fit")
 
 

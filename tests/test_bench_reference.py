@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import ffnn
 
@@ -20,11 +21,14 @@ def _peers():
     return module
 
 
-def test_tuned_reference_takes_ffnns_sgd_steps():
+@pytest.mark.parametrize("batch", [8, 128])
+def test_tuned_reference_takes_ffnns_sgd_steps(batch):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((256, 784)).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 256)]
-    tuned = _peers()._tuned_loop(x, y, 128, 0.1)
+    if batch != 128:
+        x, y = x[:2 * batch], y[:2 * batch]
+    tuned = _peers()._tuned_loop(x, y, batch, 0.1)
     params, perm_rng = tuned.params, tuned.rng
     state = perm_rng.bit_generator.state  # to redraw the permutation the loop will use
     start = [p.copy() for p in params]
@@ -46,8 +50,8 @@ def test_tuned_reference_takes_ffnns_sgd_steps():
     twin = np.random.default_rng()
     twin.bit_generator.state = state
     perm = twin.permutation(len(x))
-    losses = [model.train_step(x[perm[s : s + 128]], y[perm[s : s + 128]])["loss"]
-              for s in (0, 128)]
+    losses = [model.train_step(x[perm[s : s + batch]], y[perm[s : s + batch]])["loss"]
+              for s in (0, batch)]
     np.testing.assert_allclose(tuned.losses, losses, rtol=1e-5)
     for ours, theirs in zip(model.get_weights(), params, strict=True):
         np.testing.assert_allclose(theirs, ours, rtol=1e-4, atol=1e-6)

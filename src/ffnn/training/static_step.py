@@ -41,8 +41,8 @@ class StaticStep:
         self.reason: str | None = None  # why the last signature took the tape
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle and deepcopy without the traced graphs (they hold the primitives'
-        rules and preallocated buffers); the first step after loading traces again."""
+        """Pickle (and deepcopy) without the graphs: they hold primitives' closures and
+        buffers, and are traced again on the first step."""
         return {"model": self.model, "graphs": {}, "reason": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
