@@ -100,23 +100,24 @@ def test_defect_06_a_value_that_overflows_the_dtype_is_named_by_place(
 def test_defect_06_a_network_that_overflows_on_a_row_is_named_by_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A value that fits float32 once standardised can still make the network's output
-    overflow (y = 3 x1 - x2 learnt on standardised columns: 1.7e38 and -1.7e38 fit float32
-    once standardised, but their weighted sum, about 4e38, does not): the row is named by its
-    line instead of a RuntimeWarning and inf or NaN predictions."""
+    """A value that fits the model's dtype once standardised can still make the network's
+    output overflow (y = 3 x1 - x2 learnt on standardised columns; lbfgs trains in
+    float64: 5e307 and -5e307 fit float64 once standardised, but their weighted sum does
+    not): the row is named by its line instead of a RuntimeWarning and inf or NaN
+    predictions."""
     data = _regression(tmp_path / "d.csv", 1.0)
     model = tmp_path / "m.safetensors"
     code, _, err = _run(capsys, "train", "-q", str(data), "--target", "y", "--task",
                         "regress", "--hidden", "none", "--solver", "lbfgs", "--epochs", "30",
                         "--out", str(model))
     assert code == 0, err
-    new = _write(tmp_path / "new.csv", ["x1", "x2"], [["0.5", "0.5"], ["1.7e38", "-1.7e38"]])
+    new = _write(tmp_path / "new.csv", ["x1", "x2"], [["0.5", "0.5"], ["5e307", "-5e307"]])
     for command in ("predict", "evaluate"):
         if command == "evaluate":
             new = _write(tmp_path / "new.csv", ["x1", "x2", "y"],
-                         [["0.5", "0.5", "1"], ["1.7e38", "-1.7e38", "1"]])
+                         [["0.5", "0.5", "1"], ["5e307", "-5e307", "1"]])
         code, _, err = _run(capsys, command, str(model), str(new))
-        _assert_user_error(code, err, f"{new}, line 3: the network's output overflows float32")
+        _assert_user_error(code, err, f"{new}, line 3: the network's output overflows float64")
 
 
 # ---------------------------------------------------------------------- #7 metrics

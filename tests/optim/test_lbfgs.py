@@ -95,7 +95,7 @@ def test_defect_08_infinite_loss_is_a_stop_reason_not_convergence() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(20, 3)) * 1e20
     y = rng.normal(size=(20, 1))
-    model = Sequential([Dense(4, "relu", input_dim=3), Dense(1)], seed=0)
+    model = Sequential([Dense(4, "relu", input_dim=3), Dense(1)], seed=0, dtype="float32")
     model.compile(LBFGS(), "mse")
     model.build()
     initial = model.get_weights()

@@ -208,7 +208,7 @@ def test_defect_12_numpy_integers_in_callbacks_and_fit() -> None:
 def _diverging() -> tuple[Sequential, list[np.ndarray], Any]:
     """A model whose first epoch already has an infinite loss: its float32 output
     overflows (x Wᵀ = 2 · 3e38 > 3.4e38) for inputs that are each in range."""
-    model = Sequential([Dense(2, input_dim=2, kernel_initializer="ones")], seed=1)
+    model = Sequential([Dense(2, input_dim=2, kernel_initializer="ones")], seed=1, dtype="float32")
     model.compile(ffnn.optimizers.SGD(learning_rate=0.1), "mse")
     model.build()
     x = np.full((4, 2), 3e38)

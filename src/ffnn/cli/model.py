@@ -285,7 +285,17 @@ def regress_values(model: Sequential, spec: Spec, x: np.ndarray,
                    where: Where = None) -> np.ndarray:
     """Predicted target values in the target's units."""
     assert spec.target_scaler is not None
-    return spec.target_scaler.inverse(outputs(model, x, where).astype(np.float64))[:, 0]
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+        values = spec.target_scaler.inverse(outputs(model, x, where).astype(np.float64))[:, 0]
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        place = where(i) if where is not None else f"row {i + 1}"
+        raise CLIError(f"{place}: the network's output overflows float64 in the target's "
+                       f"units (output × target scale {spec.target_scaler.scale[0]:.4g} + "
+                       f"mean {spec.target_scaler.mean[0]:.4g}); the row lies far outside "
+                       "the training data")
+    return values
 
 
 def predict_labels(model: Sequential, spec: Spec, x: np.ndarray,

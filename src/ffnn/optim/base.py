@@ -149,6 +149,11 @@ class BaseOptimizer:
         """Names and initial values of the optimiser-level state (none by default)."""
         return {}
 
+    def _slot_minimum(self, slot: str) -> float | None:
+        """The lowest valid value of the per-parameter state array ``slot`` (None: any
+        finite value); loading refuses a state array below it."""
+        return None
+
     def _check_global(self, state: Mapping[str, GlobalValue]) -> None:
         """Raise ValueError naming the first value of ``state`` out of its valid range.
 

@@ -276,10 +276,6 @@ class Optimizer(BaseOptimizer):
         """Initial value of the state array ``slot`` (0 unless overridden)."""
         return 0.0
 
-    def _slot_minimum(self, slot: str) -> float | None:
-        """The lowest valid value of the state array ``slot`` (None: any finite value)."""
-        return None
-
     def _begin_step(self) -> None:
         """Advance the optimiser-level state once per :meth:`step` (nothing by default);
         called after the gradients are checked, before any parameter is updated."""

@@ -102,11 +102,16 @@ class ScaledConjugateGradient(FullBatchOptimizer):
                 "k": 0.0, "objective": None}
 
     def _check_global(self, state: Mapping[str, GlobalValue]) -> None:
-        """λ > 0, λ̄ ≥ 0, success ∈ {0, 1}, k a non-negative integer, δ finite."""
+        """λ > 0, λ̄ ≥ 0, success ∈ {0, 1}, k a non-negative integer, δ ≥ 0 (Møller's step
+        4 makes it positive), the objective ≥ 0 (a loss plus penalties) or None."""
         super()._check_global(state)
         lam, lam_bar, success, k = (state["lambda"], state["lambda_bar"], state["success"],
                                     state["k"])
+        delta, objective = state["delta"], state["objective"]
         problems = [
+            (delta is None or not delta >= 0.0, f"'delta' must be >= 0, got {delta!r}"),
+            (objective is not None and not objective >= 0.0,
+             f"'objective' must be >= 0, got {objective!r}"),
             (lam is None or not lam > 0.0, f"'lambda' must be > 0, got {lam!r}"),
             (lam_bar is None or not lam_bar >= 0.0, f"'lambda_bar' must be >= 0, got {lam_bar!r}"),
             (success not in (0.0, 1.0), f"'success' must be 0 or 1, got {success!r}"),
@@ -168,7 +173,14 @@ class ScaledConjugateGradient(FullBatchOptimizer):
 
     # ------------------------------------------------------------------ epoch
     def step_problem(self, problem: Problem) -> tuple[float, np.ndarray]:
-        """One SCG iteration on ``problem``; returns the objective and ŷ after it."""
+        """One SCG iteration on ``problem``; returns the objective and ŷ after it.
+
+        Overflow is not warned about: a non-finite objective or gradient stops the run
+        (its stop reason says so) with the weights the epoch started from."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._step(problem)
+
+    def _step(self, problem: Problem) -> tuple[float, np.ndarray]:
         self.stop_reason = None
         if self.k == 0.0 or self.objective is None or self._p.shape != (problem.n_params,):
             value, grad, out = problem.value_and_grad()
@@ -181,7 +193,9 @@ class ScaledConjugateGradient(FullBatchOptimizer):
         grad_norm = float(np.linalg.norm(self._r))
         self.epoch_logs = {"lambda": float(self.lam), "gradient_norm": grad_norm}
         if not math.isfinite(loss) or not math.isfinite(grad_norm):
-            self.stop_reason = f"non-finite objective or gradient ({loss}, {grad_norm})"
+            self.stop_reason = (f"non-finite objective or gradient ({loss}, {grad_norm}); "
+                                "the weights are left as the epoch started (the initial "
+                                "weights in a first epoch)")
         elif loss <= self.goal:
             self.stop_reason = f"loss goal reached: {loss:.6g} <= goal {self.goal:g}"
         elif grad_norm <= self.min_grad or not np.any(self._p):

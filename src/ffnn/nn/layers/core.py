@@ -145,7 +145,7 @@ class Dense(Layer):
 
 def _declared_features(input_shape: Any, input_dim: int | None) -> int:
     """The features of Keras's ``input_shape=(n,)``, which must agree with ``input_dim``."""
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 1:
+    if not isinstance(input_shape, tuple) or len(input_shape) != 1:
         raise ValueError("Dense input_shape must be a tuple of one integer, the number of "
                          f"features, e.g. (100,); got {input_shape!r}")
     n = check_positive_int("input_shape", input_shape[0])

@@ -54,7 +54,8 @@ def _vector(values: Any, what: str, low: float | None = None) -> np.ndarray | No
 
 
 def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
         raise ValueError(f"{what} must be a finite number, got {value!r}")
     return float(value)
 
@@ -67,9 +68,9 @@ class _Affine(Layer):
 
     def __init__(self, invert: bool = False, name: str | None = None) -> None:
         super().__init__(name)
-        if not isinstance(invert, bool):
+        if not isinstance(invert, (bool, np.bool_)):
             raise ValueError(f"invert must be true or false, got {invert!r}")
-        self.invert = invert
+        self.invert = bool(invert)
 
     @property
     def adapted(self) -> bool:
