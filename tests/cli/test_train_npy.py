@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ffnn
-from ffnn.cli import data as cli_data
 from ffnn.cli import main
-from ffnn.cli.data import ColumnStats, Scaler
+from ffnn.cli import streaming as cli_data
+from ffnn.cli.streaming import ColumnStats, Scaler
 
 
 @given(st.integers(1, 60), st.integers(1, 25), st.integers(0, 2**16))

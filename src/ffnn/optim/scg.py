@@ -122,6 +122,13 @@ class ScaledConjugateGradient(FullBatchOptimizer):
             if bad:
                 raise ValueError(f"{self.name} state {message}")
 
+    def estimate_bytes(self, n_params: int, itemsize: int, n_samples: int,
+                       n_outputs: int) -> float:
+        """The float64 vectors of θ's size an iteration holds: the direction p, the
+        residual r, θ, the probe θ + σp, two gradients, s, the new residual, and the
+        copies the problem makes of θ and of the gradient (12 in all)."""
+        return float(n_params) * 8 * 12
+
     def _allocate(self) -> None:
         super()._allocate()
         size = sum(int(p.data.size) for p in self._params)

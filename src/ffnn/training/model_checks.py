@@ -138,7 +138,8 @@ def check_memory(model: Any, n_features: int, n_samples: int | None = None,
     built yet, their gradients, the optimiser's own memory
     (:meth:`~ffnn.optim.BaseOptimizer.estimate_bytes`: its state arrays, or
     Levenberg–Marquardt's JᵀJ / JJᵀ) and the activations of one batch (all samples
-    for full-batch training), forward and backward.
+    for full-batch training), forward and backward, plus the buffers the traced steps
+    of ``graph="static"`` keep (values and adjoints of two batch signatures).
 
     Returns
     -------
@@ -165,9 +166,15 @@ def check_memory(model: Any, n_features: int, n_samples: int | None = None,
     activations = 3.0 * rows * (n_features + sum(widths)) * itemsize
     extra = 0.0 if optimizer is None else optimizer.estimate_bytes(
         n_params, itemsize, n_samples, widths[-1] if widths else 1)
-    needed = weights + n_params * itemsize + extra + activations
+    traced = 0.0
+    if getattr(model, "graph", "dynamic") == "static" and not full_batch:
+        # the traced steps keep their buffers: values and adjoints of every node and the
+        # parameter gradients, for two signatures (full and last short batch)
+        traced = 2.0 * (4.0 * rows * (n_features + sum(widths)) * itemsize
+                        + n_params * itemsize)
+    needed = weights + n_params * itemsize + extra + activations + traced
     check_fits(needed, f"training {what} on batches of {rows} rows (activations "
-               f"{format_bytes(activations)}, optimizer {format_bytes(extra)})",
+               f"{format_bytes(activations + traced)}, optimizer {format_bytes(extra)})",
                "use fewer or smaller layers, a smaller batch_size, or an optimizer with less "
                "state (e.g. 'sgd')")
     return needed
