@@ -170,3 +170,32 @@ def test_lm_loads_the_older_lm_entry() -> None:
     fresh = LevenbergMarquardt([_param([1.0, 2.0], [0.0, 0.0])])
     fresh.load_state_dict(saved)
     assert (fresh.current_mu, fresh.nu) == (0.5, 4.0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: ffnn.optimizers.SGD(ps, 0.1, momentum=0.9, clipnorm=0.5),
+    lambda ps: ffnn.optimizers.SGD(ps, 0.1, global_clipnorm=0.3, weight_decay=0.01),
+    lambda ps: ffnn.optimizers.Adam(ps, 0.01, clipvalue=0.2),
+    lambda ps: ffnn.optimizers.RMSprop(ps, 0.01),
+])
+def test_step_gradients_is_step_with_the_grads_set(make: Any) -> None:
+    """The traced step's entry point: the same clipping, decay and update, bit for bit,
+    and p.grad set as backward() would (None for a parameter without a gradient)."""
+    rng = np.random.default_rng(0)
+    shapes = [(5, 3), (5,), (2, 5)]
+    start = [rng.standard_normal(s) for s in shapes]
+    a = [ffnn.Tensor(v.copy(), requires_grad=True) for v in start]
+    b = [ffnn.Tensor(v.copy(), requires_grad=True) for v in start]
+    opt_a, opt_b = make(a), make(b)
+    for step in range(3):
+        grads = [rng.standard_normal(s) for s in shapes]
+        if step == 1:
+            grads[1] = None  # skipped: no decay, no update, its step count unchanged
+        for p, g in zip(a, grads, strict=True):
+            p.grad = None if g is None else g.copy()
+        opt_a.step()
+        opt_b.step_gradients(grads)
+        for p, q, g in zip(a, b, grads, strict=True):
+            assert np.array_equal(p.data, q.data)
+            assert q.grad is g
+    assert opt_a.state_dict()["steps"] == opt_b.state_dict()["steps"]

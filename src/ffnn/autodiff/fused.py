@@ -14,6 +14,14 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from .kernels import _CACHE_LIMIT as _CACHE_LIMIT  # re-exported: tests read the limit here
+from .kernels import (
+    _constant_vector,
+    dense_kernel,
+    linear_kernel,
+    softmax_cross_entropy_kernel,
+    squared_error_kernel,
+)
 from .ops import _log_softmax_forward
 from .primitive import Array, Needs, define
 
@@ -25,26 +33,6 @@ __all__ = [
     "SQUARED_ERROR",
     "SUM_SQUARES",
 ]
-
-
-# Constant vectors for the fast reductions and the ReLU below, cached per dtype and
-# read-only; arrays beyond _CACHE_LIMIT elements take the plain NumPy path instead.
-_CACHE_LIMIT = 1 << 20
-_CONSTANTS: dict[tuple[float, Any], Array] = {}
-
-
-def _constant_vector(value: float, n: int, dtype: Any) -> Array | None:
-    """A read-only vector of ``n`` copies of ``value`` (None past the cache limit)."""
-    if n > _CACHE_LIMIT:
-        return None
-    key = (value, np.dtype(dtype))
-    vec = _CONSTANTS.get(key)
-    if vec is None or len(vec) < n:  # grow geometrically, up to the limit
-        size = min(max(n, 1024, 2 * (0 if vec is None else len(vec))), _CACHE_LIMIT)
-        vec = np.full(size, value, dtype=dtype)
-        vec.flags.writeable = False
-        _CONSTANTS[key] = vec
-    return vec[:n]
 
 
 def _sum_rows(a: Array) -> Array:
@@ -92,7 +80,7 @@ def _linear_vjp(g: Array, out: Array, x: Array, w: Array, b: Any = None, *, need
 
 # linear(x, W, b) = x Wᵀ + b: fused for speed (one node per dense layer; skips ∂x when
 # the input needs no gradient).
-LINEAR = define("linear", _linear_forward, _linear_vjp)
+LINEAR = define("linear", _linear_forward, _linear_vjp, kernel=linear_kernel)
 
 
 # ------------------------------------------------------- softmax cross-entropy
@@ -226,7 +214,8 @@ def _softmax_ce_vjp(
 # or scale·Σ of it over all samples when scale is given (the loss's mean or sum in one
 # node): fused for stability and speed; its gradient w.r.t. z is softmax(z)·Σy − y.
 SOFTMAX_CROSS_ENTROPY = define(
-    "softmax_cross_entropy", _softmax_ce_forward, _softmax_ce_vjp, saves=True
+    "softmax_cross_entropy", _softmax_ce_forward, _softmax_ce_vjp, saves=True,
+    kernel=softmax_cross_entropy_kernel
 )
 
 # ----------------------------------------------------------------------- dense
@@ -268,7 +257,7 @@ def _dense_vjp(g: Array, out: Array, x: Array, w: Array, b: Any = None, *, needs
     return _linear_vjp(gz, out, x, w, b, needs=needs)
 
 
-DENSE = define("dense", _dense_forward, _dense_vjp)
+DENSE = define("dense", _dense_forward, _dense_vjp, kernel=dense_kernel)
 
 
 def _squared_error_forward(pred: Any, target: Any, *, scale: float) -> Array:
@@ -289,7 +278,8 @@ def _squared_error_vjp(g: Array, out: Array, pred: Any, target: Any, *, needs: N
 
 
 # squared_error(ŷ, y, scale) = scale·Σ(ŷ − y)²: the least-squares losses in one node.
-SQUARED_ERROR = define("squared_error", _squared_error_forward, _squared_error_vjp)
+SQUARED_ERROR = define("squared_error", _squared_error_forward, _squared_error_vjp,
+                       kernel=squared_error_kernel)
 
 
 def _sum_squares_forward(x: Array, *, scale: float) -> Array:

@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .backward import unbroadcast
 from .functional import ValueAndGrad
 from .mode import _MODE, TraceError
 from .primitive import Primitive
+from .replay import compile_replay
 from .tensor import Tensor, as_array
 
 __all__ = ["Node", "StaticGraph", "TraceError", "TracedFunction", "trace"]
@@ -211,7 +211,7 @@ def _flops(name: str, in_shapes: Sequence[tuple[int, ...]], shape: tuple[int, ..
 class _Op:
     """A node as the replay needs it (precomputed positions and buffers)."""
 
-    __slots__ = ("acc", "fwd", "kernel", "needs", "out", "param_slots", "params", "prim",
+    __slots__ = ("acc", "fwd", "k", "kernel", "needs", "out", "param_slots", "params", "prim",
                  "saved", "slot_pos", "template", "vjp")
 
     def __init__(self, prim: Primitive, operands: list[Any], params: dict[str, Any], out: int,
@@ -229,6 +229,7 @@ class _Op:
         self.saved: dict[str, Any] | None = {} if saves else None
         self.kernel = _OUT_KERNELS.get(prim.name) if not params else None
         self.acc: Any = None  # the output buffer, kept from the first replay
+        self.k: Any = None  # the primitive's kernel for the traced shapes, if it has one
 
 
 class StaticGraph:
@@ -265,8 +266,10 @@ class StaticGraph:
         self._backward_ops: list[_Op] = []
         self._seed: np.ndarray | None = None
         self._zeros: dict[int, np.ndarray] = {}
+        self._replay: tuple[Callable[..., None], Callable[..., None]] | None = None
         if grad_inputs is not None:
             self._plan_backward(rec.requires)
+        self._plan_kernels(rec)
         nodes = []
         for i, (op, raw) in enumerate(zip(self._ops, rec.ops, strict=True)):
             operands = raw[1]
@@ -297,6 +300,22 @@ class StaticGraph:
             if op.saved is not None and id(op) not in kept:
                 op.saved = None
 
+    def _plan_kernels(self, rec: _Recorder) -> None:
+        """Give each node whose primitive has a kernel for its shapes that kernel: its
+        forward and VJP then compute into buffers allocated here, once."""
+        backward = {id(op) for op in self._backward_ops}
+        for op, raw in zip(self._ops, rec.ops, strict=True):
+            factory = op.prim.kernel
+            if factory is None or op.param_slots:
+                continue
+            operands = raw[1]
+            shapes = tuple(rec.shapes[o] if isinstance(o, int) else np.shape(o.value)
+                           for o in operands)
+            dtypes = tuple(rec.dtypes[o] if isinstance(o, int) else np.result_type(o.value)
+                           for o in operands)
+            needs = op.needs if id(op) in backward else (False,) * len(op.needs)
+            op.k = factory(shapes, dtypes, rec.dtypes[op.out], needs, **op.params)
+
     # ------------------------------------------------------------------ replay
     def _forward(self, arrays: Sequence[np.ndarray]) -> None:
         vals = self._vals
@@ -311,28 +330,9 @@ class StaticGraph:
                     "it was traced; trace again (ffnn.trace) after changing it"
                 )
             vals[slot] = d
-        for op in self._ops:
-            ins = list(op.template)
-            for i, s in op.slot_pos:
-                ins[i] = vals[s]
-            for k, s in op.param_slots:
-                op.params[k] = vals[s]
-            buf = op.acc
-            if buf is not None:
-                op.kernel(*ins, out=buf)  # type: ignore[misc]
-                vals[op.out] = buf
-                continue
-            if op.saved is not None:
-                r = op.fwd(*ins, saved=op.saved, **op.params)
-            elif op.prim.saves:
-                r = op.fwd(*ins, saved=None, **op.params)
-            else:
-                r = op.fwd(*ins, **op.params)
-            if (op.kernel is not None and type(r) is np.ndarray and r.base is None
-                    and r.ndim and r.flags.writeable
-                    and not any(r is vals[s] for _, s in op.slot_pos)):
-                op.acc = r
-            vals[op.out] = r
+        if self._replay is None:
+            self._replay = compile_replay(self._ops, self._backward_ops)
+        self._replay[0](vals)
 
     def _backward(self) -> None:
         vals, adj, accs, shapes = self._vals, self._adj, self._accs, self._shapes
@@ -343,35 +343,8 @@ class StaticGraph:
             out = vals[root]
             self._seed = np.array(1, dtype=np.result_type(out)).reshape(np.shape(out))
         adj[root] = self._seed
-        for op in self._backward_ops:
-            g = adj[op.out]
-            if g is None:
-                continue
-            ins = list(op.template)
-            for i, s in op.slot_pos:
-                ins[i] = vals[s]
-            if op.saved is not None:
-                grads = op.vjp(g, vals[op.out], *ins, needs=op.needs, saved=op.saved, **op.params)
-            elif op.prim.saves:
-                grads = op.vjp(g, vals[op.out], *ins, needs=op.needs, saved=None, **op.params)
-            else:
-                grads = op.vjp(g, vals[op.out], *ins, needs=op.needs, **op.params)
-            for i, s in op.slot_pos:
-                gi = grads[i]
-                if not op.needs[i] or gi is None:
-                    continue
-                if gi.shape != shapes[s]:
-                    gi = unbroadcast(gi, shapes[s])
-                prev = adj[s]
-                if prev is None:
-                    adj[s] = gi
-                    continue
-                buf = accs[s]
-                if buf is None or buf is gi:
-                    buf = accs[s] = prev + gi
-                else:
-                    np.add(prev, gi, out=buf)
-                adj[s] = buf
+        assert self._replay is not None  # compiled by the forward
+        self._replay[1](vals, adj, accs, shapes)
 
     def _grad_of(self, slot: int) -> np.ndarray:
         g = self._adj[slot]

@@ -4,7 +4,7 @@ in-place update after every mini-batch's ``backward()``)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -217,8 +217,22 @@ class Optimizer(BaseOptimizer):
         """
         loss = None if closure is None else _as_loss(closure())
         params = self._require_built()
+        self._apply(params, self._gradients(params))
+        return loss
+
+    def step_gradients(self, grads: Sequence[np.ndarray | None]) -> None:
+        """:meth:`step` with the gradients given in parameter order (None: no gradient),
+        already of the parameters' shapes; the fast path of a traced training step
+        (:mod:`ffnn.training.static_step`). Clipping, decay and the update are those of
+        :meth:`step`; ``p.grad`` is set to each gradient, as ``backward()`` would."""
+        params = self._require_built()
+        for p, g in zip(params, grads, strict=True):
+            p.grad = g
+        self._apply(params, self._clip(list(grads)))
+
+    def _apply(self, params: tuple[Tensor, ...], grads: list[np.ndarray | None]) -> None:
+        """Decay and update every parameter that has a gradient (clipped already)."""
         lr = self.current_learning_rate
-        grads = self._gradients(params)
         self._begin_step()
         decay = 1.0 - lr * self.weight_decay
         steps, state, tmp, update = self._steps, self._state, self._tmp, self._update
@@ -233,7 +247,7 @@ class Optimizer(BaseOptimizer):
             update(data, g, state[i], tmp[i], lr, steps[i])
             p.mark_modified()  # graphs recorded before this step may not backpropagate
         self.iterations += 1
-        return loss
+
     def _gradients(self, params: tuple[Tensor, ...]) -> list[np.ndarray | None]:
         """The gradients to use this step, clipped into owned buffers if configured."""
         grads: list[np.ndarray | None] = []
@@ -244,8 +258,13 @@ class Optimizer(BaseOptimizer):
                     f"parameter {i} has shape {p.data.shape} but its grad has shape {g.shape}"
                 )
             grads.append(g)
+        return self._clip(grads)
+
+    def _clip(self, grads: list[np.ndarray | None]) -> list[np.ndarray | None]:
+        """The gradients clipped into owned buffers if a clipping option is set."""
         if self.clipvalue is None and self.clipnorm is None and self.global_clipnorm is None:
             return grads
+        params = self._params
         if self._clip_buf is None:
             self._clip_buf = [np.empty_like(p.data) for p in params]
         bufs = self._clip_buf

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..autodiff import Tensor, TraceError
 from ..autodiff.static import StaticGraph, TracedFunction
+from ..optim.first_order import Optimizer
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -37,7 +38,9 @@ class StaticStep:
 
     def __init__(self, model: Sequential) -> None:
         self.model = model
-        self.graphs: dict[tuple[Any, ...], StaticGraph | None] = {}
+        # per signature: (the parameters it was traced for, the graph or None, the
+        # captured tensor of each parameter)
+        self.graphs: dict[tuple[Any, ...], tuple[Any, StaticGraph | None, Any]] = {}
         self.reason: str | None = None  # why the last signature took the tape
 
     def __getstate__(self) -> dict[str, Any]:
@@ -83,24 +86,33 @@ class StaticStep:
         """The objective before the step and the output, after the update; None when
         this signature must take the tape."""
         model = self.model
-        params = model.params
+        optimizer = model.optimizer
+        params = optimizer._params  # the model's parameters, rebuilt with the model
         key = (x.shape, x.dtype.str, y.shape, y.dtype.str,
                None if sw is None else (np.shape(sw), np.result_type(sw).str),
-               model._fused, id(model.loss), tuple(map(id, params)),
-               tuple(map(id, model._regularized)))
-        if key in self.graphs:
-            g = self.graphs[key]
-        else:
-            g = self.graphs[key] = self._trace(x, y, sw)
+               model._fused, id(model.loss), id(params),
+               tuple(map(id, model._regularized)),
+               tuple([p.requires_grad for p in params]))  # a parameter frozen by hand
+        entry = self.graphs.get(key)
+        if entry is None or entry[0] is not params:  # (an id reused by a new tuple)
+            g = self._trace(x, y, sw)
+            order: list[int | None] = []
+            if g is not None:
+                where = {id(t): i for i, t in enumerate(g._captured)}
+                order = [where.get(id(p)) for p in params]
+            entry = self.graphs[key] = (params, g, order)
+        _, g, order = entry
         if g is None:
             return None
         objective, out = g(x, y) if sw is None else g(x, y, sw)
         grads = g.captured_grads()
-        optimizer = model.optimizer
-        optimizer.zero_grad()
-        for t, grad in zip(g._captured, grads, strict=True):
-            if grad is not None and t.requires_grad:
-                t.grad = grad
-        optimizer.step()
+        if isinstance(optimizer, Optimizer):
+            optimizer.step_gradients([None if i is None else grads[i] for i in order])
+        else:  # pragma: no cover - every stepping optimiser is first-order today
+            optimizer.zero_grad()
+            for t, grad in zip(g._captured, grads, strict=True):
+                if grad is not None and t.requires_grad:
+                    t.grad = grad
+            optimizer.step()
         # the output is the graph's buffer: a copy where fit keeps it for the metrics
         return float(np.asarray(objective).reshape(())), (out.copy() if model.metrics else out)
