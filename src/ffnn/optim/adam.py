@@ -9,6 +9,7 @@ import numpy as np
 
 from .._validation import check_bool, check_number
 from ..autodiff.tensor import Tensor
+from ._blas import axpy
 from .first_order import LearningRate, Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -108,8 +109,9 @@ class Adam(Optimizer):
         np.sqrt(v, out=tmp)
         np.add(tmp, self.epsilon * c2, out=tmp)
         np.divide(m, tmp, out=tmp)
-        np.multiply(tmp, lr * c2 / (1.0 - self.beta_1**step), out=tmp)
-        np.subtract(p, tmp, out=p)
+        # p ← p − η′·tmp, in one BLAS pass for large parameters (after the NumPy passes:
+        # see optim/_blas.py for why not in between)
+        axpy(-(lr * c2 / (1.0 - self.beta_1**step)), tmp, p, tmp)
 
 
 class AdamW(Adam):
