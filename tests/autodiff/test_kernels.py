@@ -108,8 +108,8 @@ def test_softmax_cross_entropy_kernel_is_the_primitive(rows: int, dtype: type,
     rng = np.random.default_rng(rows + classes)
     prim = PRIMITIVES["softmax_cross_entropy"]
     shape = (rows, classes)
-    k = softmax_cross_entropy_kernel((shape, shape), (dtype, dtype), np.dtype(dtype),
-                                     (True, False), labels=None, scale=1.0 / rows)
+    k = prim.kernel((shape, shape), (dtype, dtype), np.dtype(dtype), (True, False),
+                    labels=None, scale=1.0 / rows)
     assert k is not None
     for trial in range(3):
         z = (rng.standard_normal(shape) * 30).astype(dtype)
@@ -142,12 +142,83 @@ def test_factories_decline_what_they_do_not_serve() -> None:
                          needs[:2]) is None
     # integer labels, per-sample values (no scale), targets that need a gradient
     shape = (4, 3)
-    assert softmax_cross_entropy_kernel((shape,), (f32,), f32, (True,),
-                                        labels=np.zeros(4, int), scale=0.25) is None
+    softmax = PRIMITIVES["softmax_cross_entropy"].kernel
+    assert softmax((shape, shape), (f32, f32), f32, (True, False), labels=None,
+                   scale=0.25) is not None
+    assert softmax((shape,), (f32,), f32, (True,), labels=np.zeros(4, int), scale=0.25) is None
+    assert softmax((shape, shape), (f32, f32), f32, (True, False), labels=None,
+                   scale=None) is None
+    assert softmax((shape, shape), (f32, f32), f32, (True, True), labels=None,
+                   scale=0.25) is None
     assert softmax_cross_entropy_kernel((shape, shape), (f32, f32), f32, (True, False),
-                                        labels=None, scale=None) is None
-    assert softmax_cross_entropy_kernel((shape, shape), (f32, f32), f32, (True, True),
-                                        labels=None, scale=0.25) is None
+                                        labels=None, scale=0.25) is None  # no fallback given
+    # a bias that broadcasts: its gradient has its own shape, not the kernel's
+    assert dense_kernel(((2, 4), (5, 4), (1,)), (f32,) * 3, f32, needs,
+                        activation="tanh") is None
     # a scalar or broadcast target
     assert squared_error_kernel(((4, 3), ()), (f32, f32), f32, (True, False),
                                 scale=1.0) is None
+
+
+def test_operands_not_in_c_order_give_the_tapes_bits() -> None:
+    """Logits or predictions in Fortran order or transposed: the primitive's
+    intermediate arrays take their memory order, which its row sums and dot products
+    see; the traced graph must give the tape's bits (the kernels step aside)."""
+    import ffnn
+    from ffnn.autodiff import functions as F
+
+    rng = np.random.default_rng(2)
+    z = np.asfortranarray(rng.standard_normal((64, 50)))
+    y = rng.dirichlet(np.ones(50), size=64)
+    x, w, b = rng.standard_normal((30, 4)), rng.standard_normal((6, 4)), rng.standard_normal(6)
+    t = rng.standard_normal((6, 30))
+    cases = [
+        (lambda z, y: F.softmax_cross_entropy(z, y, "mean"), (z, y), (0,)),
+        (lambda h, y: F.softmax_cross_entropy(h.T, y, "sum"), (np.ascontiguousarray(z.T), y),
+         (0,)),
+        (lambda w, b, x, t: F.squared_error(F.dense(x, w, b, "linear").T, t, 0.5),
+         (w, b, x, t), (0, 1)),
+    ]
+    for fn, args, nums in cases:
+        vg = ffnn.value_and_grad(fn, argnums=nums)
+        want = vg(*args)
+        traced = ffnn.trace(vg, *args)
+        for _ in range(2):
+            got = traced(*args)
+            assert got[0] == want[0]
+            for a, c in zip(got[1], want[1], strict=True):
+                assert a.tobytes() == c.tobytes()
+
+
+def test_a_broadcast_bias_and_list_constants_trace() -> None:
+    import ffnn
+    from ffnn.autodiff import functions as F
+
+    rng = np.random.default_rng(4)
+    w, b = rng.standard_normal((4, 3)), rng.standard_normal(1)
+    x, y = rng.standard_normal((20, 3)), rng.standard_normal((20, 4))
+    vg = ffnn.value_and_grad(lambda w, b, x, y: F.squared_error(F.dense(x, w, b, "tanh"), y, .5),
+                             argnums=(0, 1))
+    value, (gw, gb) = ffnn.trace(vg, w, b, x, y)(w, b, x, y)
+    want = vg(w, b, x, y)
+    assert gb.shape == (1,) and gb.tobytes() == want[1][1].tobytes() and value == want[0]
+    assert gw.tobytes() == want[1][0].tobytes()
+    f = ffnn.trace(lambda p: F.squared_error(p, [[0.0, 1.0]] * 4), np.ones((4, 2)))
+    assert f(np.ones((4, 2))) == 4.0
+
+
+def test_trace_with_copy_returns_fresh_gradients() -> None:
+    """copy=True (the default): what a call returned is not overwritten by the next."""
+    import ffnn
+    from ffnn.autodiff import functions as F
+
+    rng = np.random.default_rng(6)
+    w = ffnn.Tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    f = ffnn.trace(ffnn.value_and_grad(
+        lambda x: F.squared_error(F.dense(x, w, None, "relu"), np.zeros((5, 3))), argnums=0),
+        rng.standard_normal((5, 2)))
+    f(rng.standard_normal((5, 2)))
+    first = f.captured_grads()[0]
+    kept = first.copy()
+    f(rng.standard_normal((5, 2)))
+    assert np.array_equal(first, kept) and not np.array_equal(f.captured_grads()[0], kept)

@@ -217,3 +217,52 @@ def test_a_parameter_frozen_by_hand_is_no_longer_updated() -> None:
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)
     assert np.array_equal(frozen.data, before)
     assert not np.array_equal(model.layers[1].params[0].data, other)
+
+
+def _twins(layers: Any) -> tuple[Sequential, Sequential]:
+    models = []
+    for graph in ("static", "dynamic"):
+        model = Sequential(layers(), seed=0, dtype="float64")
+        model.compile(optimizer="sgd", loss="mse", graph=graph)
+        models.append(model)
+    return models[0], models[1]
+
+
+@pytest.mark.parametrize("change", ["adapt", "new regularizer", "regularizer in place"])
+def test_a_layer_changed_between_fits_is_traced_again(change: str) -> None:
+    """What a trace freezes besides shapes (a preprocessing layer's statistics, a
+    penalty's strength) may change between two fit calls; the static path must follow
+    the tape, bit for bit."""
+    from ffnn.nn.layers.preprocessing import MapStd
+    from ffnn.regularizers import L2
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((24, 3))
+    y = np.tanh(x[:, :2])
+    static, dynamic = _twins(lambda: [MapStd(), Dense(4, "tanh", kernel_regularizer=L2(0.01)),
+                                      Dense(2)])
+    for model in (static, dynamic):
+        model.fit(x, y, epochs=1, batch_size=8, verbose=0, seed=0)
+        if change == "adapt":
+            model.layers[0].adapt(x * 3.0 + 1.0)
+        elif change == "new regularizer":
+            model.layers[1].kernel_regularizer = L2(0.5)
+        else:
+            model.layers[1].kernel_regularizer.lam = 0.5
+        model.fit(x, y, epochs=1, batch_size=8, verbose=0, seed=0)
+    for a, b in zip(static.params, dynamic.params, strict=True):
+        assert np.array_equal(a.data, b.data)
+
+
+def test_traced_graphs_check_their_inputs() -> None:
+    """A StaticGraph called directly with another shape or dtype than it was traced
+    for says so (the TracedFunction would trace again)."""
+    f = ffnn.trace(lambda p, t: ffnn.autodiff.functions.squared_error(p, t, 0.5),
+                   np.ones((16, 3)), np.zeros((16, 3)))
+    g = f.graph
+    assert g(np.ones((16, 3)), np.zeros((16, 3))) == 24.0
+    with pytest.raises(ffnn.autodiff.TraceError, match=r"shape \(16, 3\) float64, got \(1, 3\)"):
+        g(np.ones((1, 3)), np.zeros((1, 3)))
+    with pytest.raises(ffnn.autodiff.TraceError, match="float32"):
+        g(np.ones((16, 3), np.float32), np.zeros((16, 3)))
+    assert f(np.ones((1, 3)), np.zeros((1, 3))) == 1.5  # a second signature

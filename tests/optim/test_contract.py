@@ -199,3 +199,20 @@ def test_step_gradients_is_step_with_the_grads_set(make: Any) -> None:
             assert np.array_equal(p.data, q.data)
             assert q.grad is g
     assert opt_a.state_dict()["steps"] == opt_b.state_dict()["steps"]
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    ([np.ones((5, 3)), np.ones(5)], ValueError, "2 gradients for 3 parameters"),
+    ([np.ones((5, 3)), np.ones(1), np.ones((2, 5))], ValueError, r"parameter 1 has shape \(5,\)"),
+    ([np.ones((5, 3)), np.ones(5), [[1.0] * 5] * 2], TypeError, "gradient 2 is a list"),
+])
+def test_step_gradients_refuses_what_step_would_and_changes_nothing(
+        bad: list[Any], error: type, match: str) -> None:
+    params = [ffnn.Tensor(np.zeros(s), requires_grad=True) for s in [(5, 3), (5,), (2, 5)]]
+    opt = ffnn.optimizers.SGD(params, 0.1)
+    with pytest.raises(error, match=match):
+        opt.step_gradients(bad)
+    with pytest.raises(error, match=match):
+        opt.step_gradients(iter(bad))  # a generator is read once, checked the same way
+    assert all(p.grad is None and not p.data.any() for p in params)
+    assert opt.iterations == 0

@@ -9,6 +9,7 @@ with its cross-entropy is one node that also takes the mean or sum over samples
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -215,7 +216,7 @@ def _softmax_ce_vjp(
 # node): fused for stability and speed; its gradient w.r.t. z is softmax(z)·Σy − y.
 SOFTMAX_CROSS_ENTROPY = define(
     "softmax_cross_entropy", _softmax_ce_forward, _softmax_ce_vjp, saves=True,
-    kernel=softmax_cross_entropy_kernel
+    kernel=partial(softmax_cross_entropy_kernel, primitive=(_softmax_ce_forward, _softmax_ce_vjp))
 )
 
 # ----------------------------------------------------------------------- dense

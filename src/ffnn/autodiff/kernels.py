@@ -136,7 +136,9 @@ def dense_kernel(in_shapes: tuple[tuple[int, ...], ...], in_dtypes: tuple[Any, .
     if activation not in ("linear", "relu", "sigmoid", "tanh") or \
             not _plain_2d(in_shapes, in_dtypes, out_dtype):
         return None
-    (n, n_in), (units, _) = in_shapes[0], in_shapes[1]
+    (n, n_in), (units, w_in) = in_shapes[0], in_shapes[1]
+    if w_in != n_in or (len(in_shapes) > 2 and in_shapes[2] != (units,)):
+        return None  # a bias that broadcasts (shape (1,)) has a gradient of its own shape
     return DenseKernel(n, n_in, units, np.dtype(out_dtype), activation, needs,
                        len(in_shapes) > 2)
 
@@ -160,14 +162,20 @@ class SquaredErrorKernel:
         self.needs = needs
 
     def forward(self, pred: Array, target: Array) -> Array:
-        r = np.subtract(pred, target, out=self.r)
+        both_c = pred.flags.c_contiguous and target.flags.c_contiguous
+        r = np.subtract(pred, target, out=self.r if both_c else None)
         return np.asarray(self.scale * np.vdot(r, r), dtype=r.dtype)
 
     def backward(self, g: Array, out: Array, pred: Array,
                  target: Array) -> tuple[Array | None, ...]:
-        r = np.subtract(pred, target, out=self.gr)
+        # the primitive's r has its operands' memory order, which later reductions see:
+        # the kept (C-ordered) buffers serve C-ordered operands only
+        both_c = pred.flags.c_contiguous and target.flags.c_contiguous
+        r = np.subtract(pred, target, out=self.gr if both_c else None)
         r *= 2 * self.scale * g
-        neg = None if self.neg is None else np.negative(r, out=self.neg)
+        neg = None
+        if self.neg is not None:
+            neg = np.negative(r, out=self.neg) if both_c else -r
         return (r if self.needs[0] else None), neg
 
 
@@ -187,8 +195,13 @@ class SoftmaxCrossEntropyKernel:
     and its VJP ``scale·g·(softmax(z)·Σy − y)``, into kept buffers (mirrors
     ``fused._softmax_ce_forward`` / ``_softmax_ce_vjp`` with ``scale`` given)."""
 
-    def __init__(self, n: int, k: int, dtype: np.dtype[Any], scale: float) -> None:
+    def __init__(self, n: int, k: int, dtype: np.dtype[Any], scale: float,
+                 primitive: tuple[Any, Any]) -> None:
         self.scale = scale
+        # the primitive's forward and VJP, for logits not in C order: its shifted logits
+        # and softmax take z's memory order, which its row sums and dot products see
+        self.fallback = primitive
+        self.saved: dict[str, Any] | None = None
         self.dtype = dtype
         self.zt = np.empty((k, n), dtype)  # the transposed copy _row_max reduces
         self.s = np.empty((n, k), dtype)
@@ -209,6 +222,10 @@ class SoftmaxCrossEntropyKernel:
         return a.sum(axis=1) if self.ones_k is None else a @ self.ones_k
 
     def forward(self, z: Array, y: Array) -> Array:
+        if not z.flags.c_contiguous:
+            self.saved = {}
+            return self.fallback[0](z, y, labels=None, scale=self.scale, saved=self.saved)
+        self.saved = None
         m = self._row_max(z)
         self.finite = finite = bool(np.isfinite(m).all())
         if not finite:
@@ -222,6 +239,10 @@ class SoftmaxCrossEntropyKernel:
         return np.asarray(self.scale * result, dtype=self.dtype)
 
     def backward(self, g: Array, out: Array, z: Array, y: Array) -> tuple[Array | None, ...]:
+        if self.saved is not None:
+            grads = self.fallback[1](g, out, z, y, needs=(True, False), labels=None,
+                                     scale=self.scale, saved=self.saved)
+            return grads[0], None
         if self.finite:
             p = self.p
             np.copyto(p, self.e)
@@ -239,14 +260,16 @@ class SoftmaxCrossEntropyKernel:
 def softmax_cross_entropy_kernel(
     in_shapes: tuple[tuple[int, ...], ...], in_dtypes: tuple[Any, ...], out_dtype: Any,
     needs: tuple[bool, ...], *, labels: Any, scale: float | None = None,
+    primitive: tuple[Any, Any] | None = None,
 ) -> SoftmaxCrossEntropyKernel | None:
     """The kernel of a ``softmax_cross_entropy`` node that sums (``scale`` given) over
     2-D logits with probability targets of the same shape and dtype, whose targets need
-    no gradient; None otherwise."""
+    no gradient; None otherwise. ``primitive`` is the primitive's (forward, vjp), which
+    the kernel calls for logits not in C order."""
     if labels is not None or scale is None or len(in_shapes) != 2 or \
             len(in_shapes[0]) != 2 or in_shapes[0] != in_shapes[1] or not all(in_shapes[0]) or \
             any(np.dtype(d) != np.dtype(out_dtype) for d in in_dtypes) or \
-            np.dtype(out_dtype).kind != "f" or (len(needs) > 1 and needs[1]):
+            np.dtype(out_dtype).kind != "f" or (len(needs) > 1 and needs[1]) or primitive is None:
         return None
     n, k = in_shapes[0]
-    return SoftmaxCrossEntropyKernel(n, k, np.dtype(out_dtype), scale)
+    return SoftmaxCrossEntropyKernel(n, k, np.dtype(out_dtype), scale, primitive)

@@ -37,7 +37,8 @@ def forward_op(op: Any, vals: list[Any]) -> None:
         vals[op.out] = buf
         return
     if op.saved is not None:
-        r = op.fwd(*ins, saved=op.saved, **op.params)
+        op.saved.clear()  # a forward that saves nothing this time must not leave the last
+        r = op.fwd(*ins, saved=op.saved, **op.params)  # call's arrays to its VJP
     elif op.prim.saves:
         r = op.fwd(*ins, saved=None, **op.params)
     else:
@@ -121,7 +122,9 @@ def compile_replay(
             lines.append(f"    vals[{op.out}] = kf{j}({operands(j, op)})")
     lines.append("    return None")
     lines.append("")
-    # how many gradients each slot receives: one is stored as is, more are summed
+    # how many gradients each slot receives: one is stored as is (a kernel's gradients
+    # have its operands' traced shapes: the factories decline broadcasting operands),
+    # more are summed
     count = Counter(s for op in backward_ops for i, s in op.slot_pos if op.needs[i])
     lines.append("def backward(vals, adj, accs, shapes):")
     for op in backward_ops:
@@ -136,7 +139,7 @@ def compile_replay(
         for i, s in op.slot_pos:
             if not op.needs[i]:
                 continue
-            if count[s] == 1:  # a kernel's gradients have their inputs' shapes
+            if count[s] == 1:
                 lines.append(f"        adj[{s}] = r[{i}]")
             else:
                 lines.append(f"        _acc({s}, r[{i}], adj, accs, shapes)")

@@ -309,9 +309,12 @@ class StaticGraph:
             if factory is None or op.param_slots:
                 continue
             operands = raw[1]
-            shapes = tuple(rec.shapes[o] if isinstance(o, int) else np.shape(o.value)
+            if not all(isinstance(o, int) or isinstance(o.value, np.ndarray)
+                       for o in operands):
+                continue  # a list or scalar constant: the primitive takes it as it is
+            shapes = tuple(rec.shapes[o] if isinstance(o, int) else o.value.shape
                            for o in operands)
-            dtypes = tuple(rec.dtypes[o] if isinstance(o, int) else np.result_type(o.value)
+            dtypes = tuple(rec.dtypes[o] if isinstance(o, int) else o.value.dtype
                            for o in operands)
             needs = op.needs if id(op) in backward else (False,) * len(op.needs)
             op.k = factory(shapes, dtypes, rec.dtypes[op.out], needs, **op.params)
@@ -319,7 +322,20 @@ class StaticGraph:
     # ------------------------------------------------------------------ replay
     def _forward(self, arrays: Sequence[np.ndarray]) -> None:
         vals = self._vals
+        if len(arrays) != len(self._inputs):
+            raise TypeError(f"this static graph takes {len(self._inputs)} arrays, got "
+                            f"{len(arrays)}")
+        shapes, dtypes = self._shapes, self._dtypes
         for slot, a in zip(self._inputs, arrays, strict=True):
+            if not isinstance(a, np.ndarray) or a.shape != shapes[slot] or \
+                    a.dtype != dtypes[slot]:
+                got = (f"{np.shape(a)} {np.result_type(a)}" if isinstance(a, np.ndarray)
+                       else type(a).__name__)
+                raise TraceError(
+                    f"input {self._inputs.index(slot)} of this static graph was traced as "
+                    f"an array of shape {shapes[slot]} {dtypes[slot]}, got {got}; call the "
+                    "TracedFunction instead (ffnn.trace), which traces each new signature"
+                )
             vals[slot] = a
         for slot, t in zip(self._capture_slots, self._captured, strict=True):
             d = t.data
@@ -440,7 +456,11 @@ class StaticGraph:
         out = []
         for slot, t in zip(self._capture_slots, self._captured, strict=True):
             g = self._adj[slot]
-            out.append(g.astype(t.data.dtype) if g is not None and g.dtype != t.data.dtype else g)
+            if g is not None and g.dtype != t.data.dtype:
+                g = g.astype(t.data.dtype)
+            elif g is not None and self._copy:  # fresh arrays; else the graph's buffers
+                g = g.copy()
+            out.append(g)
         return out
 
     def local(self, node: int | Node) -> tuple[np.ndarray | None, ...]:

@@ -221,14 +221,43 @@ class Optimizer(BaseOptimizer):
         return loss
 
     def step_gradients(self, grads: Sequence[np.ndarray | None]) -> None:
-        """:meth:`step` with the gradients given in parameter order (None: no gradient),
-        already of the parameters' shapes; the fast path of a traced training step
-        (:mod:`ffnn.training.static_step`). Clipping, decay and the update are those of
-        :meth:`step`; ``p.grad`` is set to each gradient, as ``backward()`` would."""
+        """:meth:`step` with the gradients given, one per parameter in order.
+
+        The entry point of a traced training step (:mod:`ffnn.training.static_step`):
+        the clipping, decay and update are those of :meth:`step`, and ``p.grad`` is set
+        to each gradient (the array itself: a traced step hands over its own buffers,
+        which its next call overwrites, as PyTorch reuses ``.grad``).
+
+        Parameters
+        ----------
+        grads : sequence of ndarray or None
+            One entry per parameter: an array of the parameter's shape, or None for a
+            parameter without a gradient (skipped, as in :meth:`step`).
+
+        Raises
+        ------
+        ValueError
+            If the count or a shape does not match the parameters (nothing is changed).
+        TypeError
+            If an entry is neither an array nor None.
+        """
         params = self._require_built()
+        grads = list(grads)
+        if len(grads) != len(params):
+            raise ValueError(f"step_gradients: {len(grads)} gradients for {len(params)} "
+                             "parameters")
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            if g is None:
+                continue
+            if not isinstance(g, np.ndarray):
+                raise TypeError(f"step_gradients: gradient {i} is a {type(g).__name__}, not "
+                                "an array or None")
+            if g.shape != p.data.shape:
+                raise ValueError(f"parameter {i} has shape {p.data.shape} but its gradient "
+                                 f"has shape {g.shape}")
         for p, g in zip(params, grads, strict=True):
             p.grad = g
-        self._apply(params, self._clip(list(grads)))
+        self._apply(params, self._clip(grads))
 
     def _apply(self, params: tuple[Tensor, ...], grads: list[np.ndarray | None]) -> None:
         """Decay and update every parameter that has a gradient (clipped already)."""

@@ -36,7 +36,7 @@ from .model_checks import (
 )
 from .model_params import ParamsMixin
 from .problem import Problem, residual_jacobian
-from .static_step import GRAPH_MODES, StaticStep
+from .static_step import GRAPH_MODES, StaticStep, configuration
 
 __all__ = ["Sequential"]
 
@@ -115,6 +115,7 @@ class Sequential(ParamsMixin):
         self._train_loss: Any = None
         self.graph = "static"  # set by compile: "static" (traced steps) or "dynamic"
         self._static: StaticStep | None = None
+        self._static_state: tuple[Any, ...] | None = None  # see static_step.configuration
         for layer in layers or ():
             self.add(layer)
 
@@ -193,6 +194,8 @@ class Sequential(ParamsMixin):
         )
         self._train_loss = self.loss.with_logits() if self._fused else self.loss
         self._regularized = [lay for lay in self.layers if _has_penalty(lay)]
+        if self._static is not None:  # what the traced steps may have frozen
+            self._static_state = configuration(self)
 
     # --------------------------------------------------------------- forward
     def __call__(self, x: Any, training: bool = False) -> Tensor:

@@ -27,9 +27,36 @@ from ..optim.first_order import Optimizer
 if TYPE_CHECKING:
     from .model import Sequential
 
-__all__ = ["GRAPH_MODES", "StaticStep"]
+__all__ = ["GRAPH_MODES", "StaticStep", "configuration"]
 
 GRAPH_MODES = ("static", "dynamic")
+
+
+def configuration(model: Sequential) -> tuple[Any, ...]:
+    """What a traced step may have frozen besides shapes and parameters: every layer
+    attribute (by identity: ``adapt()`` rebinds a preprocessing layer's statistics,
+    assigning a regularizer rebinds it) and the configuration of those that have one
+    (a regularizer's strength changed in place), and the loss's. Computed once per
+    ``fit``/``train_step`` call (:meth:`Sequential.prepare_training`)."""
+    state: list[Any] = []
+    for layer in model.layers:
+        for key, value in vars(layer).items():
+            if key != "_params":  # the parameters: their identities are in the step's key
+                state.append((key, id(value), _config(value)))
+    state.append((id(model.loss), _config(model.loss)))
+    return tuple(state)
+
+
+def _config(obj: Any) -> str | None:
+    """``repr(obj.get_config())``, or None for objects without a serialisable one (a
+    loss wrapping a plain callable refuses; its identity is what is compared then)."""
+    get = getattr(obj, "get_config", None)
+    if not callable(get) or isinstance(obj, type):
+        return None
+    try:
+        return repr(get())
+    except (TypeError, ValueError, NotImplementedError):
+        return None
 
 
 class StaticStep:
@@ -42,11 +69,12 @@ class StaticStep:
         # captured tensor of each parameter)
         self.graphs: dict[tuple[Any, ...], tuple[Any, StaticGraph | None, Any]] = {}
         self.reason: str | None = None  # why the last signature took the tape
+        self.state: tuple[Any, ...] | None = None  # configuration() the graphs were traced in
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle (and deepcopy) without the graphs: they hold primitives' closures and
         buffers, and are traced again on the first step."""
-        return {"model": self.model, "graphs": {}, "reason": None}
+        return {"model": self.model, "graphs": {}, "reason": None, "state": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -86,6 +114,11 @@ class StaticStep:
         """The objective before the step and the output, after the update; None when
         this signature must take the tape."""
         model = self.model
+        state = getattr(model, "_static_state", None)
+        if state is not self.state:
+            if state != self.state:  # a layer or the loss changed since the traces
+                self.graphs.clear()
+            self.state = state
         optimizer = model.optimizer
         params = optimizer._params  # the model's parameters, rebuilt with the model
         key = (x.shape, x.dtype.str, y.shape, y.dtype.str,
