@@ -15,7 +15,6 @@ import pytest
 from ffnn.autodiff import PRIMITIVES
 from ffnn.autodiff.kernels import (
     dense_kernel,
-    linear_kernel,
     softmax_cross_entropy_kernel,
     squared_error_kernel,
 )
@@ -41,7 +40,7 @@ def test_dense_kernel_is_the_primitive(rows: int, dtype: type, activation: str,
                                        needs: tuple[bool, ...]) -> None:
     rng = np.random.default_rng(rows)
     prim = PRIMITIVES["dense"]
-    k = dense_kernel(((rows, 7), (5, 7), (5,)), (dtype, dtype, dtype), np.dtype(dtype), needs,
+    k = prim.kernel(((rows, 7), (5, 7), (5,)), (dtype, dtype, dtype), np.dtype(dtype), needs,
                      activation=activation)
     assert k is not None
     for trial in range(2):  # the second call overwrites the kept buffers
@@ -69,7 +68,7 @@ def test_linear_kernel_is_the_primitive(rows: int, dtype: type) -> None:
     rng = np.random.default_rng(0)
     prim = PRIMITIVES["linear"]
     needs = (True, True, True)
-    k = linear_kernel(((rows, 3), (4, 3), (4,)), (dtype,) * 3, np.dtype(dtype), needs)
+    k = prim.kernel(((rows, 3), (4, 3), (4,)), (dtype,) * 3, np.dtype(dtype), needs)
     assert k is not None
     x = rng.standard_normal((rows, 3)).astype(dtype)
     w = np.asfortranarray(rng.standard_normal((4, 3)).astype(dtype))
@@ -131,14 +130,19 @@ def test_softmax_cross_entropy_kernel_is_the_primitive(rows: int, dtype: type,
 def test_factories_decline_what_they_do_not_serve() -> None:
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
     needs = (True, True, True)
-    # 3-D inputs, mixed dtypes, an unfused activation, integer data
-    assert dense_kernel(((2, 3, 4), (5, 4), (5,)), (f32,) * 3, f32, needs,
-                        activation="relu") is None
-    assert dense_kernel(((2, 4), (5, 4), (5,)), (f64, f32, f32), f64, needs,
-                        activation="relu") is None
+    dense = PRIMITIVES["dense"].kernel
+    linear = PRIMITIVES["linear"].kernel
+    assert dense(((2, 4), (5, 4), (5,)), (f32,) * 3, f32, needs, activation="relu") is not None
     assert dense_kernel(((2, 4), (5, 4), (5,)), (f32,) * 3, f32, needs,
+                        activation="relu") is None  # no primitive to fall back on
+    # 3-D inputs, mixed dtypes, an unfused activation, integer data
+    assert dense(((2, 3, 4), (5, 4), (5,)), (f32,) * 3, f32, needs,
+                        activation="relu") is None
+    assert dense(((2, 4), (5, 4), (5,)), (f64, f32, f32), f64, needs,
+                        activation="relu") is None
+    assert dense(((2, 4), (5, 4), (5,)), (f32,) * 3, f32, needs,
                         activation="elu") is None
-    assert linear_kernel(((2, 4), (5, 4)), (np.dtype(np.int64),) * 2, np.dtype(np.int64),
+    assert linear(((2, 4), (5, 4)), (np.dtype(np.int64),) * 2, np.dtype(np.int64),
                          needs[:2]) is None
     # integer labels, per-sample values (no scale), targets that need a gradient
     shape = (4, 3)
@@ -153,7 +157,7 @@ def test_factories_decline_what_they_do_not_serve() -> None:
     assert softmax_cross_entropy_kernel((shape, shape), (f32, f32), f32, (True, False),
                                         labels=None, scale=0.25) is None  # no fallback given
     # a bias that broadcasts: its gradient has its own shape, not the kernel's
-    assert dense_kernel(((2, 4), (5, 4), (1,)), (f32,) * 3, f32, needs,
+    assert dense(((2, 4), (5, 4), (1,)), (f32,) * 3, f32, needs,
                         activation="tanh") is None
     # a scalar or broadcast target
     assert squared_error_kernel(((4, 3), ()), (f32, f32), f32, (True, False),
@@ -222,3 +226,29 @@ def test_trace_with_copy_returns_fresh_gradients() -> None:
     kept = first.copy()
     f(rng.standard_normal((5, 2)))
     assert np.array_equal(first, kept) and not np.array_equal(f.captured_grads()[0], kept)
+
+
+def test_a_gradient_promoted_by_the_loss_takes_the_primitives_path() -> None:
+    """A float64 constant in a custom loss makes the gradient reaching a float32 dense
+    node float64; NumPy then computes δ in float64, and so must the kernel (it hands over
+    to the primitive's VJP): static and dynamic training stay bit-identical."""
+    import ffnn
+    from ffnn.autodiff import functions as F
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 3)).astype(np.float32)
+    y = rng.standard_normal((16, 2)).astype(np.float32)
+    c = np.full((8, 2), 0.5)  # float64
+
+    def loss(yt: object, yp: object) -> object:
+        return F.sum((yp - yt) * (yp - yt) * c)
+
+    weights = {}
+    for graph in ("static", "dynamic"):
+        model = ffnn.Sequential([ffnn.Dense(4, "tanh"), ffnn.Dense(2)], seed=0)
+        model.compile(optimizer="sgd", loss=loss, graph=graph)
+        model.fit(x, y, epochs=2, batch_size=8, verbose=0, seed=0)
+        weights[graph] = [p.data.copy() for p in model.params]
+        assert all(p.data.dtype == np.float32 for p in model.params)
+    for a, b in zip(weights["static"], weights["dynamic"], strict=True):
+        assert a.tobytes() == b.tobytes()

@@ -81,7 +81,8 @@ def _linear_vjp(g: Array, out: Array, x: Array, w: Array, b: Any = None, *, need
 
 # linear(x, W, b) = x Wᵀ + b: fused for speed (one node per dense layer; skips ∂x when
 # the input needs no gradient).
-LINEAR = define("linear", _linear_forward, _linear_vjp, kernel=linear_kernel)
+LINEAR = define("linear", _linear_forward, _linear_vjp,
+                kernel=partial(linear_kernel, primitive=(_linear_forward, _linear_vjp)))
 
 
 # ------------------------------------------------------- softmax cross-entropy
@@ -258,7 +259,8 @@ def _dense_vjp(g: Array, out: Array, x: Array, w: Array, b: Any = None, *, needs
     return _linear_vjp(gz, out, x, w, b, needs=needs)
 
 
-DENSE = define("dense", _dense_forward, _dense_vjp, kernel=dense_kernel)
+DENSE = define("dense", _dense_forward, _dense_vjp,
+               kernel=partial(dense_kernel, primitive=(_dense_forward, _dense_vjp)))
 
 
 def _squared_error_forward(pred: Any, target: Any, *, scale: float) -> Array:

@@ -55,8 +55,14 @@ class DenseKernel:
     """
 
     def __init__(self, n: int, n_in: int, units: int, dtype: np.dtype[Any], activation: str,
-                 needs: tuple[bool, ...], has_bias: bool) -> None:
+                 needs: tuple[bool, ...], has_bias: bool, vjp: Any,
+                 vjp_params: dict[str, Any]) -> None:
         self.activation = activation
+        self.needs = needs
+        # the primitive's VJP, for an incoming gradient of another dtype than the output
+        # (a loss that promotes): NumPy then computes δ in that dtype, not in the buffer's
+        self.vjp = vjp
+        self.vjp_params = vjp_params
         self.z = np.empty((n, units), dtype)
         self.zeros = None
         if activation == "relu":
@@ -87,6 +93,9 @@ class DenseKernel:
 
     def backward(self, g: Array, out: Array, x: Array, w: Array,
                  b: Array | None = None) -> tuple[Array | None, ...]:
+        if g.dtype != out.dtype:
+            return self.vjp(g, out, x, w, *(() if b is None else (b,)), needs=self.needs,
+                            **self.vjp_params)
         act = self.activation
         gz = self.gz
         if act == "relu":
@@ -130,9 +139,29 @@ def _plain_2d(in_shapes: tuple[tuple[int, ...], ...], in_dtypes: tuple[Any, ...]
 
 
 def dense_kernel(in_shapes: tuple[tuple[int, ...], ...], in_dtypes: tuple[Any, ...],
-                 out_dtype: Any, needs: tuple[bool, ...], *,
-                 activation: str) -> DenseKernel | None:
-    """The :class:`DenseKernel` of a ``dense`` node, or None (see the module)."""
+                 out_dtype: Any, needs: tuple[bool, ...], *, activation: str,
+                 primitive: tuple[Any, Any] | None = None) -> DenseKernel | None:
+    """The :class:`DenseKernel` of a ``dense`` node, or None (see the module).
+    ``primitive`` is the primitive's (forward, vjp), which the kernel's backward calls
+    for an incoming gradient of another dtype."""
+    if primitive is None:
+        return None
+    return _dense_like(in_shapes, in_dtypes, out_dtype, needs, activation, primitive[1],
+                       {"activation": activation})
+
+
+def linear_kernel(in_shapes: tuple[tuple[int, ...], ...], in_dtypes: tuple[Any, ...],
+                  out_dtype: Any, needs: tuple[bool, ...], *,
+                  primitive: tuple[Any, Any] | None = None) -> DenseKernel | None:
+    """The kernel of a ``linear`` node: a dense kernel without activation."""
+    if primitive is None:
+        return None
+    return _dense_like(in_shapes, in_dtypes, out_dtype, needs, "linear", primitive[1], {})
+
+
+def _dense_like(in_shapes: tuple[tuple[int, ...], ...], in_dtypes: tuple[Any, ...],
+                out_dtype: Any, needs: tuple[bool, ...], activation: str, vjp: Any,
+                vjp_params: dict[str, Any]) -> DenseKernel | None:
     if activation not in ("linear", "relu", "sigmoid", "tanh") or \
             not _plain_2d(in_shapes, in_dtypes, out_dtype):
         return None
@@ -140,13 +169,7 @@ def dense_kernel(in_shapes: tuple[tuple[int, ...], ...], in_dtypes: tuple[Any, .
     if w_in != n_in or (len(in_shapes) > 2 and in_shapes[2] != (units,)):
         return None  # a bias that broadcasts (shape (1,)) has a gradient of its own shape
     return DenseKernel(n, n_in, units, np.dtype(out_dtype), activation, needs,
-                       len(in_shapes) > 2)
-
-
-def linear_kernel(in_shapes: tuple[tuple[int, ...], ...], in_dtypes: tuple[Any, ...],
-                  out_dtype: Any, needs: tuple[bool, ...]) -> DenseKernel | None:
-    """The kernel of a ``linear`` node: a dense kernel without activation."""
-    return dense_kernel(in_shapes, in_dtypes, out_dtype, needs, activation="linear")
+                       len(in_shapes) > 2, vjp, vjp_params)
 
 
 class SquaredErrorKernel:

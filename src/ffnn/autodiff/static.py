@@ -267,6 +267,8 @@ class StaticGraph:
         self._seed: np.ndarray | None = None
         self._zeros: dict[int, np.ndarray] = {}
         self._replay: tuple[Callable[..., None], Callable[..., None]] | None = None
+        self._capture_specs = [(slot, t, rec.shapes[slot], rec.dtypes[slot])
+                               for slot, t in zip(rec.capture_slots, rec.captured, strict=True)]
         if grad_inputs is not None:
             self._plan_backward(rec.requires)
         self._plan_kernels(rec)
@@ -337,13 +339,13 @@ class StaticGraph:
                     "TracedFunction instead (ffnn.trace), which traces each new signature"
                 )
             vals[slot] = a
-        for slot, t in zip(self._capture_slots, self._captured, strict=True):
+        for slot, t, shape, dtype in self._capture_specs:
             d = t.data
-            if d.shape != self._shapes[slot] or d.dtype != self._dtypes[slot]:
+            if d.shape != shape or d.dtype != dtype:
                 raise TraceError(
                     f"a tensor captured by the traced function changed from shape "
-                    f"{self._shapes[slot]} {self._dtypes[slot]} to {d.shape} {d.dtype} since "
-                    "it was traced; trace again (ffnn.trace) after changing it"
+                    f"{shape} {dtype} to {d.shape} {d.dtype} since it was traced; trace "
+                    "again (ffnn.trace) after changing it"
                 )
             vals[slot] = d
         if self._replay is None:
@@ -375,6 +377,24 @@ class StaticGraph:
         if self._copy or not g.flags.writeable:
             return np.array(g, copy=True)
         return g
+
+    def step(self, *arrays: np.ndarray) -> None:
+        """Replay forward and backward (a graph traced in step mode) without collecting
+        the outputs: the training step's entry point, which reads :meth:`slot_value` and
+        the captured tensors' adjoints (:meth:`capture_slot`) itself."""
+        self._forward(arrays)
+        if self._root_requires:
+            self._backward()
+        else:
+            self._adj = [None] * len(self._adj)
+
+    def capture_slot(self, t: Tensor) -> int | None:
+        """The slot of captured tensor ``t`` whose adjoint has ``t``'s dtype (None if
+        ``t`` is not captured or its adjoint needs a cast: see :meth:`captured_grads`)."""
+        for slot, u, _, dtype in self._capture_specs:
+            if u is t:
+                return slot if dtype == t.data.dtype else None
+        return None
 
     def __call__(self, *arrays: np.ndarray) -> Any:
         """Replay on ``arrays`` (one per traced array argument, same shapes and dtypes)."""

@@ -255,6 +255,11 @@ class Optimizer(BaseOptimizer):
             if g.shape != p.data.shape:
                 raise ValueError(f"parameter {i} has shape {p.data.shape} but its gradient "
                                  f"has shape {g.shape}")
+        self._step_checked(grads)
+
+    def _step_checked(self, grads: list[np.ndarray | None]) -> None:
+        """:meth:`step_gradients` on gradients known to match (a traced step's own)."""
+        params = self._params
         for p, g in zip(params, grads, strict=True):
             p.grad = g
         self._apply(params, self._clip(grads))

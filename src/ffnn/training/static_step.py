@@ -65,9 +65,9 @@ class StaticStep:
 
     def __init__(self, model: Sequential) -> None:
         self.model = model
-        # per signature: (the parameters it was traced for, the graph or None, the
-        # captured tensor of each parameter)
-        self.graphs: dict[tuple[Any, ...], tuple[Any, StaticGraph | None, Any]] = {}
+        # per signature: (the parameters it was traced for, the graph or None, each
+        # parameter's adjoint slot or None for the general path, whether checked)
+        self.graphs: dict[tuple[Any, ...], tuple[Any, StaticGraph | None, Any, bool]] = {}
         self.reason: str | None = None  # why the last signature took the tape
         self.state: tuple[Any, ...] | None = None  # configuration() the graphs were traced in
 
@@ -129,23 +129,35 @@ class StaticStep:
         entry = self.graphs.get(key)
         if entry is None or entry[0] is not params:  # (an id reused by a new tuple)
             g = self._trace(x, y, sw)
-            order: list[int | None] = []
+            slots: list[int | None] | None = None
             if g is not None:
-                where = {id(t): i for i, t in enumerate(g._captured)}
-                order = [where.get(id(p)) for p in params]
-            entry = self.graphs[key] = (params, g, order)
-        _, g, order = entry
+                slots = [g.capture_slot(p) for p in params]
+                if any(s is None and any(t is p for t in g._captured) for s, p in
+                       zip(slots, params, strict=True)):
+                    slots = None  # an adjoint needs a cast: take captured_grads()
+            entry = self.graphs[key] = (params, g, slots, False)
+        _, g, slots, checked = entry
         if g is None:
             return None
-        objective, out = g(x, y) if sw is None else g(x, y, sw)
-        grads = g.captured_grads()
-        if isinstance(optimizer, Optimizer):
-            optimizer.step_gradients([None if i is None else grads[i] for i in order])
-        else:  # pragma: no cover - every stepping optimiser is first-order today
+        if sw is None:
+            g.step(x, y)
+        else:
+            g.step(x, y, sw)
+        adj = g._adj
+        grads = None if slots is None else [None if s is None else adj[s] for s in slots]
+        if grads is not None and not checked:  # the first replay of this graph: an
+            if any(a is not None and a.dtype != p.data.dtype  # adjoint in another dtype
+                   for a, p in zip(grads, params, strict=True)):  # than its parameter is
+                grads = None  # cast by captured_grads(), as the tape casts it
+            self.graphs[key] = (params, g, None if grads is None else slots, True)
+        if grads is not None and isinstance(optimizer, Optimizer):
+            optimizer._step_checked(grads)
+        else:  # (cast adjoints, or an optimiser that only knows step())
+            by_id = dict(zip(map(id, g._captured), g.captured_grads(), strict=True))
             optimizer.zero_grad()
-            for t, grad in zip(g._captured, grads, strict=True):
-                if grad is not None and t.requires_grad:
-                    t.grad = grad
+            for p in params:
+                p.grad = by_id.get(id(p))
             optimizer.step()
+        objective, out = (g._vals[s] for s in g._out_slots[:2])
         # the output is the graph's buffer: a copy where fit keeps it for the metrics
         return float(np.asarray(objective).reshape(())), (out.copy() if model.metrics else out)
